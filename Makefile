@@ -1,0 +1,52 @@
+# rtlgen: `make demo` and `make test` set everything up on a fresh Debian 12 machine, then run.
+# Set-up steps are idempotent: apt packages only when a tool is missing, the venv only when
+# pyproject.toml changed.
+
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+RTLGEN    := $(VENV)/bin/rtlgen
+SHARED    ?= $(abspath ../shared)
+APT_PKGS  := iverilog verilator yosys bubblewrap ccache util-linux python3-venv
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+export RTLGEN_SHARED := $(SHARED)
+
+.PHONY: setup tools venv demo test lint bench clean
+
+setup: tools venv
+
+tools:
+	@missing=; for t in iverilog vvp verilator yosys yosys-abc bwrap ccache prlimit setpriv; do \
+	  command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	python3 -m venv --help >/dev/null 2>&1 || missing="$$missing venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing EDA tools (missing:$$missing)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PKGS) >/dev/null; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first: the local CPU wheel; an unconstrained torch would pull a multi-GB CUDA build
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[sim,train,dev]'
+	touch $@
+
+demo: setup
+	$(RTLGEN) doctor
+	$(RTLGEN) sim run rtlgen/sim/examples/counter.v rtlgen/sim/examples/counter_tb.v --top counter_tb
+
+test: setup
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	$(PY) benchmarks/sandbox_overhead.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The ``rtlgen`` command line: one module per command group, each with ``register(app)``."""

@@ -1,0 +1,199 @@
+"""What a sandboxed job is (argv steps, input files, limits) and what it returns.
+
+A job is data: building one starts nothing. ``rtlgen.sandbox.run_job`` executes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import PurePosixPath
+from typing import Mapping
+
+from rtlgen.errors import InputError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for every process of one job step."""
+
+    wall_s: float = 30.0  # whole-step wall clock; the process group is killed past it
+    cpu_s: float = 60.0  # per process (RLIMIT_CPU); SIGXCPU then SIGKILL one second later
+    memory_mb: int = 4096  # address space per process (RLIMIT_AS); ivl/vvp stay far below
+    output_bytes: int = 1_000_000  # cap on each of stdout and stderr; reading past it kills the job
+    file_size_mb: int = 64  # largest file any process may write (RLIMIT_FSIZE)
+    open_files: int = 256  # RLIMIT_NOFILE
+    processes: int = 64  # RLIMIT_NPROC, enforced because jobs run as a private unprivileged uid
+
+    def __post_init__(self) -> None:
+        for name in ("wall_s", "cpu_s", "memory_mb", "output_bytes", "file_size_mb", "open_files", "processes"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise InputError(f"limit {name} must be a positive number, not {value!r}")
+
+
+class KilledBy(str, enum.Enum):
+    """Why a step was stopped, if it was stopped by a limit rather than ending on its own."""
+
+    NONE = "none"
+    TIMEOUT = "timeout"
+    CPU = "cpu"
+    MEMORY = "memory"
+    OUTPUT = "output"
+    FILESIZE = "filesize"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One process run inside the job directory."""
+
+    argv: tuple[str, ...]
+    stdin: bytes | None = None
+    limits: Limits | None = None  # None: the job's limits
+    check: bool = True  # stop the job after this step when it fails (non-zero exit or killed)
+
+    def __post_init__(self) -> None:
+        if not self.argv or not all(isinstance(a, str) for a in self.argv):
+            raise InputError(f"step argv must be a non-empty sequence of strings, not {self.argv!r}")
+        object.__setattr__(self, "argv", tuple(self.argv))
+
+
+def _check_relative(path: str) -> str:
+    p = PurePosixPath(path)
+    if p.is_absolute() or ".." in p.parts or not p.parts or path.startswith("~"):
+        raise InputError(f"job file path must be relative and stay inside the job dir, not {path!r}")
+    return str(p)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Steps run in order in a fresh directory holding ``files``; ``outputs`` are read back afterwards."""
+
+    steps: tuple[Step, ...]
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
+    outputs: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    ro_paths: tuple[str, ...] = ()  # extra host paths visible read-only at the same place (a Python prefix, a liberty)
+    rw_paths: tuple[str, ...] = ()  # host paths writable inside (a compiler cache); each one is a shared hole
+    cacheable: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.steps:
+            raise InputError("a job needs at least one step")
+        files = {}
+        for name, data in dict(self.files).items():
+            files[_check_relative(name)] = data.encode() if isinstance(data, str) else bytes(data)
+        object.__setattr__(self, "files", files)
+        object.__setattr__(self, "outputs", tuple(_check_relative(o) for o in self.outputs))
+        object.__setattr__(self, "steps", tuple(self.steps))
+        object.__setattr__(self, "env", dict(self.env))
+        object.__setattr__(self, "ro_paths", tuple(self.ro_paths))
+        object.__setattr__(self, "rw_paths", tuple(self.rw_paths))
+
+    @classmethod
+    def single(cls, argv: list[str] | tuple[str, ...], files: Mapping[str, bytes | str] | None = None,
+               limits: Limits | None = None, **kwargs) -> "Job":
+        """A one-step job, the common case."""
+        stdin = kwargs.pop("stdin", None)
+        return cls(steps=(Step(tuple(argv), stdin=stdin),), files=files or {}, limits=limits or Limits(), **kwargs)
+
+    def with_limits(self, limits: Limits) -> "Job":
+        return replace(self, limits=limits)
+
+    def key(self, tool_fingerprints: Mapping[str, str]) -> str:
+        """Content address: argv, inputs, limits, environment and the fingerprints of the tools run."""
+        h = hashlib.sha256()
+        meta = {
+            "steps": [[list(s.argv), hashlib.sha256(s.stdin or b"").hexdigest(),
+                       asdict(s.limits) if s.limits else None, s.check] for s in self.steps],
+            "files": sorted((n, hashlib.sha256(d).hexdigest()) for n, d in self.files.items()),
+            "limits": asdict(self.limits),
+            "outputs": list(self.outputs),
+            "env": sorted(self.env.items()),
+            "ro": list(self.ro_paths),
+            "rw": list(self.rw_paths),
+            "tools": sorted(tool_fingerprints.items()),
+        }
+        h.update(json.dumps(meta, sort_keys=True).encode())
+        return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one process did."""
+
+    argv: tuple[str, ...]
+    exit_code: int | None  # None when it never started; negative: killed by that signal
+    stdout: str
+    stderr: str
+    wall_s: float
+    cpu_s: float
+    killed_by: KilledBy = KilledBy.NONE
+    max_rss_mb: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and self.killed_by is KilledBy.NONE
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """All steps that ran (a failed checked step ends the job), and the requested output files."""
+
+    steps: tuple[StepResult, ...]
+    outputs: Mapping[str, bytes] = field(default_factory=dict)
+    cached: bool = False
+    backend: str = "bwrap"
+
+    @property
+    def last(self) -> StepResult:
+        return self.steps[-1]
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.steps)
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.last.exit_code
+
+    @property
+    def killed_by(self) -> KilledBy:
+        for s in self.steps:
+            if s.killed_by is not KilledBy.NONE:
+                return s.killed_by
+        return KilledBy.NONE
+
+    @property
+    def stdout(self) -> str:
+        return self.last.stdout
+
+    @property
+    def stderr(self) -> str:
+        return self.last.stderr
+
+    @property
+    def wall_s(self) -> float:
+        return sum(s.wall_s for s in self.steps)
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(s.cpu_s for s in self.steps)
+
+    def to_json(self) -> dict:
+        return {
+            "steps": [{**asdict(s), "argv": list(s.argv), "killed_by": s.killed_by.value} for s in self.steps],
+            "outputs": {k: base64.b64encode(v).decode() for k, v in self.outputs.items()},
+            "backend": self.backend,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict, cached: bool = False) -> "JobResult":
+        steps = tuple(StepResult(**{**s, "argv": tuple(s["argv"]), "killed_by": KilledBy(s["killed_by"])})
+                      for s in data["steps"])
+        outputs = {k: base64.b64decode(v) for k, v in data["outputs"].items()}
+        return cls(steps=steps, outputs=outputs, cached=cached, backend=data.get("backend", "bwrap"))

@@ -1,0 +1,239 @@
+"""Run a Job: fresh directory, confined steps, limits, output capture, classification of kills.
+
+``Sandbox(config).run(job)`` is the one way rtlgen executes anything on untrusted code.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import os
+import re
+import shutil
+import signal
+import stat
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rtlgen.errors import InputError, SandboxUnavailableError
+from rtlgen.sandbox import bwrap as bw
+from rtlgen.sandbox.cache import ResultCache
+from rtlgen.sandbox.job import Job, JobResult, KilledBy, Limits, Step, StepResult
+from rtlgen.sandbox.process import ProcessOutcome, run_process
+from rtlgen.sandbox.tools import fingerprint, has_tool, find_tool
+
+_MEMORY_PATTERNS = re.compile(
+    r"bad_alloc|out of memory|cannot allocate memory|memory exhausted|failed to allocate|"
+    r"mmap\(\) failed|virtual memory exhausted|Memory allocation failed",
+    re.IGNORECASE,
+)
+_MAX_OUTPUT_FILE = 64 * 1024 * 1024
+
+
+class Backend(str, enum.Enum):
+    BWRAP = "bwrap"  # namespaces, read-only root, private uid: the default
+    UNSAFE_LOCAL = "unsafe-local"  # limits and a fresh dir only; for trusted code, explicit opt-in
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    backend: Backend = Backend.BWRAP  # how steps are confined
+    jobs_dir: str | None = None  # where per-job dirs are made; default $RTLGEN_JOBS_DIR or the system temp dir
+    keep_dirs: bool = False  # leave job dirs behind for debugging
+    cache_dir: str | None = None  # result cache; None disables caching
+    uid_base: int = 200_000  # first of the private uids jobs run as when rtlgen runs as root
+    uid_count: int = 4096  # private uids cycled through; more than the concurrent jobs
+    extra: dict = field(default_factory=dict)
+
+
+def sandbox_status() -> tuple[bool, str]:
+    """(usable, reason) for the bwrap backend on this machine."""
+    if not has_tool("bwrap"):
+        return False, "bubblewrap not installed (apt-get install bubblewrap)"
+    probe = Sandbox(SandboxConfig())
+    try:
+        res = probe.run(Job.single(["/usr/bin/true"], limits=Limits(wall_s=10)))
+    except SandboxUnavailableError as exc:
+        return False, str(exc)
+    if res.exit_code != 0:
+        return False, f"bwrap cannot create namespaces here: {res.stderr.strip()[:200]}"
+    return True, "bwrap works (user, pid, net, mount namespaces; private uid)"
+
+
+class Sandbox:
+    """Executes jobs under one backend, optionally through a content-addressed result cache."""
+
+    _uid_counter = itertools.count()
+    _uid_lock = threading.Lock()
+
+    def __init__(self, config: SandboxConfig | None = None, *, allow_unsafe: bool = False) -> None:
+        self.config = config or SandboxConfig()
+        if self.config.backend is Backend.UNSAFE_LOCAL and not allow_unsafe:
+            raise SandboxUnavailableError(
+                "the unsafe-local backend runs untrusted code without isolation; pass allow_unsafe=True "
+                "(CLI: --unsafe-no-sandbox) only for code you trust")
+        self._bwrap: str | None = None
+        if self.config.backend is Backend.BWRAP:
+            if not has_tool("bwrap"):
+                raise SandboxUnavailableError(
+                    "bubblewrap is missing, so untrusted Verilog cannot be run safely: apt-get install bubblewrap "
+                    "(or opt out with --unsafe-no-sandbox for trusted code only)")
+            self._bwrap = find_tool("bwrap")
+        self.cache = ResultCache(self.config.cache_dir) if self.config.cache_dir else None
+        self._jobs_root = Path(self.config.jobs_dir or os.environ.get("RTLGEN_JOBS_DIR") or tempfile.gettempdir())
+
+    # -- public -----------------------------------------------------------------------------
+    def key(self, job: Job) -> str:
+        tools = {s.argv[0]: fingerprint(s.argv[0]) for s in job.steps}
+        return job.key(tools) + ":" + self.config.backend.value
+
+    def run(self, job: Job) -> JobResult:
+        key = None
+        if self.cache is not None and job.cacheable:
+            key = self.key(job)
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit
+        result = self._execute(job)
+        if key is not None and result.killed_by is not KilledBy.TIMEOUT:
+            self.cache.put(key, result)
+        return result
+
+    def open_session(self, job: Job) -> "SandboxSession":
+        """Start ``job``'s single step as a long-lived confined process; see ``rtlgen.sandbox.session``."""
+        from rtlgen.sandbox.session import SandboxSession
+
+        if len(job.steps) != 1:
+            raise InputError("a session job has exactly one step")
+        self._jobs_root.mkdir(parents=True, exist_ok=True)
+        job_dir = Path(tempfile.mkdtemp(prefix="rtlgen-session-", dir=self._jobs_root))
+        uid = self._next_uid()
+        self._populate(job_dir, job, uid)
+        argv, env, cwd = self._argv(job, job.steps[0], job_dir, uid, job.steps[0].limits or job.limits)
+        return SandboxSession(argv, cwd=cwd, env=env, job_dir=job_dir, keep_dir=self.config.keep_dirs)
+
+    # -- internals --------------------------------------------------------------------------
+    def _next_uid(self) -> int:
+        with self._uid_lock:
+            n = next(self._uid_counter)
+        return self.config.uid_base + (os.getpid() * 7 + n) % self.config.uid_count
+
+    def _execute(self, job: Job) -> JobResult:
+        self._jobs_root.mkdir(parents=True, exist_ok=True)
+        job_dir = Path(tempfile.mkdtemp(prefix="rtlgen-job-", dir=self._jobs_root))
+        uid = self._next_uid()
+        try:
+            self._populate(job_dir, job, uid)
+            results: list[StepResult] = []
+            for step in job.steps:
+                res = self._run_step(job, step, job_dir, uid)
+                results.append(res)
+                if step.check and not res.ok:
+                    break
+            outputs = self._collect(job_dir, job.outputs)
+            return JobResult(steps=tuple(results), outputs=outputs, backend=self.config.backend.value)
+        finally:
+            if not self.config.keep_dirs:
+                shutil.rmtree(job_dir, ignore_errors=True)
+
+    def _populate(self, job_dir: Path, job: Job, uid: int) -> None:
+        (job_dir / ".tmp").mkdir()
+        job_dir.chmod(0o711)  # bwrap, capabilities already dropped, must still chdir into it
+        for name, data in job.files.items():
+            target = job_dir / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        if os.geteuid() == 0 and self.config.backend is Backend.BWRAP:
+            for root, dirs, files in os.walk(job_dir):
+                os.chown(root, uid, uid)
+                for f in files:
+                    os.chown(os.path.join(root, f), uid, uid)
+
+    def _argv(self, job: Job, step: Step, job_dir: Path, uid: int, limits: Limits) -> tuple[list[str], dict, str]:
+        if self.config.backend is Backend.BWRAP:
+            prefix = bw.prlimit_prefix(limits) + bw.confine_argv(
+                self._bwrap, str(job_dir), uid, ro_paths=job.ro_paths, rw_paths=job.rw_paths, env=job.env)
+            return prefix + [_inside(a, job_dir) for a in step.argv], {"PATH": "/usr/bin:/bin"}, str(job_dir)
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(job_dir), "TMPDIR": str(job_dir / ".tmp"), "LANG": "C.UTF-8",
+               **job.env}
+        return bw.prlimit_prefix(limits) + list(step.argv), env, str(job_dir)
+
+    def _run_step(self, job: Job, step: Step, job_dir: Path, uid: int) -> StepResult:
+        limits = step.limits or job.limits
+        argv, env, cwd = self._argv(job, step, job_dir, uid, limits)
+        try:
+            out = run_process(argv, cwd=cwd, env=env, stdin=step.stdin, wall_s=limits.wall_s,
+                              output_cap=limits.output_bytes)
+        except OSError as exc:
+            return StepResult(argv=step.argv, exit_code=None, stdout="", stderr=f"could not start: {exc}",
+                              wall_s=0.0, cpu_s=0.0)
+        return StepResult(
+            argv=step.argv, exit_code=_exit_code(out.returncode), stdout=out.stdout.decode("utf-8", "replace"),
+            stderr=out.stderr.decode("utf-8", "replace"), wall_s=round(out.wall_s, 6), cpu_s=round(out.cpu_s, 6),
+            killed_by=_classify_kill(out, limits), max_rss_mb=round(out.max_rss_kb / 1024, 2),
+        )
+
+    def _collect(self, job_dir: Path, names: tuple[str, ...]) -> dict[str, bytes]:
+        """Read requested outputs without following links the job may have planted."""
+        outputs: dict[str, bytes] = {}
+        root = os.path.realpath(job_dir)
+        for name in names:
+            path = os.path.join(root, name)
+            if os.path.realpath(os.path.dirname(path)) != os.path.dirname(os.path.realpath(path)) or \
+                    not os.path.realpath(path).startswith(root + os.sep):
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError:
+                continue
+            try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    continue
+                with os.fdopen(fd, "rb", closefd=False) as fh:
+                    outputs[name] = fh.read(_MAX_OUTPUT_FILE)
+            finally:
+                os.close(fd)
+        return outputs
+
+
+def _inside(arg: str, job_dir: Path) -> str:
+    """Host paths under the job dir are spelled as the confined process sees them."""
+    prefix = str(job_dir)
+    if arg == prefix or arg.startswith(prefix + os.sep):
+        return bw.JOB_MOUNT + arg[len(prefix):]
+    return arg
+
+
+def _exit_code(returncode: int) -> int:
+    # bwrap reports a child killed by signal N as exit 128+N; normalise to -N like subprocess does.
+    if 128 < returncode < 128 + 65:
+        return -(returncode - 128)
+    return returncode
+
+
+def _classify_kill(out: ProcessOutcome, limits: Limits) -> KilledBy:
+    if out.timed_out:
+        return KilledBy.TIMEOUT
+    if out.output_overflow:
+        return KilledBy.OUTPUT
+    code = _exit_code(out.returncode)
+    if code == -signal.SIGXCPU or (code == -signal.SIGKILL and out.cpu_s >= limits.cpu_s * 0.95):
+        return KilledBy.CPU
+    if code == -signal.SIGXFSZ or "File too large" in out.stderr.decode("utf-8", "replace"):
+        return KilledBy.FILESIZE
+    if code != 0:
+        err = out.stderr.decode("utf-8", "replace")
+        if _MEMORY_PATTERNS.search(err) or out.max_rss_kb >= limits.memory_mb * 1024 * 0.9:
+            return KilledBy.MEMORY
+    return KilledBy.NONE
+
+
+def default_sandbox(cache_dir: str | None = None, *, unsafe: bool = False) -> Sandbox:
+    """The sandbox the CLI and library entry points use unless told otherwise."""
+    backend = Backend.UNSAFE_LOCAL if unsafe else Backend.BWRAP
+    return Sandbox(SandboxConfig(backend=backend, cache_dir=cache_dir), allow_unsafe=unsafe)
+
+
+__all__ = ["Backend", "Sandbox", "SandboxConfig", "default_sandbox", "sandbox_status", "InputError"]
