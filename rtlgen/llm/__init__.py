@@ -1,0 +1,1 @@
+"""Model backends (``hf:``, ``openai:``, ``golden``), prompt building and code extraction."""
