@@ -7,6 +7,7 @@ creates is the only thing it ever kills.
 from __future__ import annotations
 
 import os
+import select
 import selectors
 import signal
 import subprocess
@@ -100,16 +101,26 @@ def run_process(argv: list[str], *, cwd: str, env: dict[str, str], stdin: bytes 
 
 
 def _wait(pid: int, deadline: float):
-    """Reap ``pid`` with its resource usage, polling until ``deadline``; (None, None) if still alive."""
-    delay = 0.0005
-    while True:
-        try:
-            got, status, rusage = os.wait4(pid, os.WNOHANG)
-        except ChildProcessError:
-            return 0, None
-        if got == pid:
-            return status, rusage
-        if time.monotonic() >= deadline:
-            return None, None
-        time.sleep(delay)
-        delay = min(delay * 2, 0.02)
+    """Reap ``pid`` with its resource usage, waiting on a pidfd until ``deadline``; (None, None) if still alive."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    try:
+        while True:
+            try:
+                got, status, rusage = os.wait4(pid, os.WNOHANG)
+            except ChildProcessError:
+                return 0, None
+            if got == pid:
+                return status, rusage
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None, None
+            if pidfd is not None:
+                select.select([pidfd], [], [], remaining)
+            else:
+                time.sleep(min(remaining, 0.002))
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)

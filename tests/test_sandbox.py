@@ -1,0 +1,187 @@
+"""The sandbox against real programs: confinement, every limit and its ``killed_by``, cache, pool, sessions."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+import uuid
+
+import pytest
+
+from rtlgen.errors import InputError, SandboxUnavailableError
+from rtlgen.sandbox import (
+    Backend,
+    Job,
+    KilledBy,
+    Limits,
+    Sandbox,
+    SandboxConfig,
+    SessionError,
+    Step,
+    run_many,
+)
+
+pytestmark = pytest.mark.requires_bwrap
+
+SH = "/usr/bin/sh"
+
+
+def sh(script: str, **kw) -> Job:
+    limits = kw.pop("limits", Limits(wall_s=10, cpu_s=10))
+    return Job.single([SH, "-c", script], limits=limits, **kw)
+
+
+def test_runs_and_captures(sandbox):
+    res = sandbox.run(sh("echo out; echo err >&2; exit 3"))
+    assert res.exit_code == 3 and res.stdout == "out\n" and res.stderr == "err\n"
+    assert res.killed_by is KilledBy.NONE and not res.ok
+
+
+def test_input_files_and_outputs(sandbox):
+    job = sh("cat in/a.txt > out.txt; echo made", files={"in/a.txt": "hello"}, outputs=("out.txt", "missing.txt"))
+    res = sandbox.run(job)
+    assert res.ok and res.outputs == {"out.txt": b"hello"}
+
+
+def test_steps_stop_on_failure(sandbox):
+    job = Job(steps=(Step((SH, "-c", "exit 1")), Step((SH, "-c", "echo never"))))
+    res = sandbox.run(job)
+    assert len(res.steps) == 1 and res.exit_code == 1
+    job = Job(steps=(Step((SH, "-c", "exit 1"), check=False), Step((SH, "-c", "echo second"))))
+    assert sandbox.run(job).stdout == "second\n"
+
+
+def test_host_filesystem_hidden_and_read_only(sandbox, tmp_path):
+    secret = tmp_path / "secret.txt"
+    token = uuid.uuid4().hex
+    secret.write_text(token)
+    target = f"/tmp/rtlgen-escape-{uuid.uuid4().hex}"
+    res = sandbox.run(sh(f"cat {secret} /etc/passwd; echo x > {target}; echo y > ../escape; "
+                         f"echo z > /usr/evil; ls /root /home 2>&1; echo done"))
+    assert token not in res.stdout + res.stderr
+    assert "root:x:0" not in res.stdout
+    assert not os.path.exists(target) and not os.path.exists("/usr/evil")
+    assert res.stdout.endswith("done\n")
+
+
+def test_environment_cleared_and_no_network(sandbox, monkeypatch):
+    monkeypatch.setenv("RTLGEN_TEST_SECRET", "s3cr3t-value")
+    res = sandbox.run(sh("env; cat /proc/net/dev", env={"MINE": "1"}))
+    assert "s3cr3t-value" not in res.stdout
+    assert "MINE=1" in res.stdout and "HOME=/job" in res.stdout
+    interfaces = [ln.split(":")[0].strip() for ln in res.stdout.splitlines() if ":" in ln and "|" not in ln]
+    assert [i for i in interfaces if i and not i.startswith(("MINE", "HOME", "PATH", "LANG", "TMPDIR", "PWD"))
+            and "=" not in i] == ["lo"]
+
+
+def test_runs_as_unprivileged_uid_without_capabilities(sandbox):
+    res = sandbox.run(sh("id -u; grep CapEff /proc/self/status"))
+    uid, caps = res.stdout.split("\n")[:2]
+    if os.geteuid() == 0:
+        assert int(uid) >= 200_000
+    assert caps.split()[-1] == "0000000000000000"
+
+
+def test_wall_timeout_kills_whole_group(sandbox):
+    res = sandbox.run(sh("sleep 300 & sleep 301 & exec sleep 302", limits=Limits(wall_s=1, cpu_s=10)))
+    assert res.killed_by is KilledBy.TIMEOUT
+    time.sleep(0.2)
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+        except OSError:
+            continue
+        assert cmd not in (b"sleep\x00300\x00", b"sleep\x00301\x00", b"sleep\x00302\x00")
+
+
+def test_cpu_limit(sandbox):
+    res = sandbox.run(sh("while :; do :; done", limits=Limits(wall_s=20, cpu_s=1)))
+    assert res.killed_by is KilledBy.CPU
+
+
+def test_output_cap(sandbox):
+    res = sandbox.run(sh("yes flood", limits=Limits(wall_s=10, output_bytes=10_000)))
+    assert res.killed_by is KilledBy.OUTPUT and len(res.stdout) == 10_000
+
+
+def test_file_size_limit(sandbox):
+    res = sandbox.run(sh("head -c 5000000 /dev/zero > big.bin", limits=Limits(wall_s=10, file_size_mb=1)))
+    assert res.killed_by is KilledBy.FILESIZE
+
+
+def test_memory_limit(sandbox):
+    res = sandbox.run(Job.single(["/usr/bin/perl", "-e", '$x = "a" x (1 << 31); print length($x)'],
+                                 limits=Limits(wall_s=20, memory_mb=256)))
+    assert res.killed_by is KilledBy.MEMORY
+
+
+def test_process_limit_contains_fork_bomb(sandbox):
+    script = "i=0; while [ $i -lt 100 ]; do sleep 2 & i=$((i+1)); done; wait; echo end"
+    res = sandbox.run(sh(script, limits=Limits(wall_s=10, processes=16)))
+    assert "fork" in res.stderr.lower() or "resource temporarily unavailable" in res.stderr.lower()
+
+
+def test_planted_symlink_not_followed(sandbox):
+    res = sandbox.run(sh("ln -s /etc/hostname out.txt; ln -s /etc sub", outputs=("out.txt", "sub/hostname")))
+    assert res.outputs == {}
+
+
+def test_job_validation():
+    with pytest.raises(InputError, match="relative"):
+        Job.single(["/bin/true"], files={"../x": "y"})
+    with pytest.raises(InputError, match="wall_s"):
+        Limits(wall_s=-1)
+    with pytest.raises(InputError, match="argv"):
+        Step(())
+
+
+def test_unsafe_backend_needs_opt_in(tmp_path):
+    with pytest.raises(SandboxUnavailableError, match="allow_unsafe"):
+        Sandbox(SandboxConfig(backend=Backend.UNSAFE_LOCAL))
+    sb = Sandbox(SandboxConfig(backend=Backend.UNSAFE_LOCAL, jobs_dir=str(tmp_path)), allow_unsafe=True)
+    assert sb.run(sh("echo ok")).stdout == "ok\n"
+
+
+def test_missing_bwrap_refuses(monkeypatch):
+    monkeypatch.setenv("BWRAP", "/nonexistent/bwrap")
+    with pytest.raises(SandboxUnavailableError, match="bubblewrap"):
+        Sandbox(SandboxConfig())
+
+
+def test_cache_hits_and_misses(sandbox):
+    job = sh("echo $$ computed", files={"a": "1"})
+    first = sandbox.run(job)
+    second = sandbox.run(job)
+    assert not first.cached and second.cached and second.stdout == first.stdout
+    other = sandbox.run(sh("echo $$ computed", files={"a": "2"}))
+    assert not other.cached
+    slow = sh("sleep 5", limits=Limits(wall_s=0.5))
+    assert sandbox.run(slow).killed_by is KilledBy.TIMEOUT
+    assert not sandbox.run(slow).cached  # timeouts depend on load: never cached
+
+
+def test_pool_order_dedup_and_survives_bad_jobs(sandbox):
+    jobs = [sh(f"echo {i % 3}") for i in range(9)] + [sh("yes", limits=Limits(wall_s=5, output_bytes=1000))]
+    seen = []
+    results = run_many(sandbox, jobs, workers=2, on_result=lambda i, r: seen.append(i))
+    assert [r.stdout for r in results[:9]] == [f"{i % 3}\n" for i in range(9)]
+    assert results[9].killed_by is KilledBy.OUTPUT
+    assert sorted(seen) == list(range(10))
+    assert sandbox.cache.misses <= 4  # three distinct echo jobs and one flood, each looked up once
+
+
+def test_session_request_and_timeout(sandbox):
+    loop = "while read l; do echo \"got $l\"; echo @@END@@; done"
+    with sandbox.open_session(sh(loop)) as sess:
+        assert sess.request("a\n", until=b"@@END@@\n").strip() == "got a"
+        assert sess.request("b\n", until=b"@@END@@\n").strip() == "got b"
+        with pytest.raises(SessionError) as err:
+            sess.request("c\n", until=b"never", timeout_s=0.5)
+        assert err.value.killed_by is KilledBy.TIMEOUT
+        assert not sess.alive
+
+
+def test_results_pickle(sandbox):
+    res = sandbox.run(sh("echo hi"))
+    assert pickle.loads(pickle.dumps(res)) == res
