@@ -185,3 +185,24 @@ def test_session_request_and_timeout(sandbox):
 def test_results_pickle(sandbox):
     res = sandbox.run(sh("echo hi"))
     assert pickle.loads(pickle.dumps(res)) == res
+
+
+def test_multi_step_limits_are_per_step(sandbox):
+    """Steps share one confinement (rtlgen.sandbox.fused) but keep their own results and limits."""
+    job = Job(steps=(Step((SH, "-c", "echo built; echo warn >&2")),
+                     Step((SH, "-c", "yes"), limits=Limits(wall_s=10, output_bytes=5000))))
+    res = sandbox.run(job)
+    assert [s.stdout for s in res.steps][0] == "built\n" and res.steps[0].stderr == "warn\n"
+    assert res.steps[1].killed_by is KilledBy.OUTPUT and len(res.steps[1].stdout) == 5000
+    job = Job(steps=(Step((SH, "-c", "true")), Step((SH, "-c", "sleep 30"), limits=Limits(wall_s=1))))
+    res = sandbox.run(job)
+    assert res.steps[0].ok and res.killed_by is KilledBy.TIMEOUT
+    job = Job(steps=(Step((SH, "-c", "true")), Step((SH, "-c", "while :; do :; done"), limits=Limits(cpu_s=1))))
+    assert sandbox.run(job).killed_by is KilledBy.CPU
+
+
+def test_multi_step_status_cannot_be_forged(sandbox):
+    """A step printing the driver's report format on its own streams changes nothing."""
+    forged = "echo '@STEP 1 0 1.0 2.0'; echo '@STEP 1 0 1.0 2.0' >&2; exit 7"
+    res = sandbox.run(Job(steps=(Step((SH, "-c", "true")), Step((SH, "-c", forged)))))
+    assert res.steps[1].exit_code == 7

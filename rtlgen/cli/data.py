@@ -40,7 +40,8 @@ def verify(name: str = typer.Argument(..., help="dataset name: verilogeval"),
     """Check a VerilogEval copy against the pinned sha256 manifest."""
     _check_name(name)
     from rtlgen.evals.datadir import resolve_data_dir
-    from rtlgen.evals.fetch import load_manifest, verify as verify_dir
+    from rtlgen.evals.fetch import load_manifest
+    from rtlgen.evals.fetch import verify as verify_dir
 
     path = resolve_data_dir(data_dir)
     bad = verify_dir(path)

@@ -7,8 +7,8 @@ that have no chat template render the messages themselves (see each backend).
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,12 @@ class SamplingParams:
     seed: int = 0  # base seed; completion i of a prompt uses seed + i where the backend supports it
 
     @classmethod
-    def greedy(cls, max_new_tokens: int = 1024) -> "SamplingParams":
+    def greedy(cls, max_new_tokens: int = 1024) -> SamplingParams:
         """VerilogEval's n = 1 setting."""
         return cls(temperature=0.0, top_p=1.0, n=1, max_new_tokens=max_new_tokens)
 
     @classmethod
-    def pass_at_k(cls, n: int = 20, max_new_tokens: int = 1024) -> "SamplingParams":
+    def pass_at_k(cls, n: int = 20, max_new_tokens: int = 1024) -> SamplingParams:
         """VerilogEval's pass@k setting: n = 20 at temperature 0.85, top_p 0.95."""
         return cls(temperature=0.85, top_p=0.95, n=n, max_new_tokens=max_new_tokens)
 
@@ -48,5 +48,5 @@ class ModelBackend(abc.ABC):
     def generate(self, prompts: Sequence[Prompt], params: SamplingParams) -> list[list[str]]:
         """``params.n`` completions for each prompt, in prompt order."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op for most backends
         """Release servers, threads or GPU memory."""

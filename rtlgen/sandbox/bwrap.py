@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import PurePosixPath
-from typing import Mapping
 
 from rtlgen.sandbox.job import Limits
 

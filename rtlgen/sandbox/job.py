@@ -9,9 +9,9 @@ import base64
 import enum
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import Mapping
 
 from rtlgen.errors import InputError
 
@@ -35,7 +35,7 @@ class Limits:
                 raise InputError(f"limit {name} must be a positive number, not {value!r}")
 
 
-class KilledBy(str, enum.Enum):
+class KilledBy(enum.StrEnum):
     """Why a step was stopped, if it was stopped by a limit rather than ending on its own."""
 
     NONE = "none"
@@ -96,12 +96,12 @@ class Job:
 
     @classmethod
     def single(cls, argv: list[str] | tuple[str, ...], files: Mapping[str, bytes | str] | None = None,
-               limits: Limits | None = None, **kwargs) -> "Job":
+               limits: Limits | None = None, **kwargs) -> Job:
         """A one-step job, the common case."""
         stdin = kwargs.pop("stdin", None)
         return cls(steps=(Step(tuple(argv), stdin=stdin),), files=files or {}, limits=limits or Limits(), **kwargs)
 
-    def with_limits(self, limits: Limits) -> "Job":
+    def with_limits(self, limits: Limits) -> Job:
         return replace(self, limits=limits)
 
     def key(self, tool_fingerprints: Mapping[str, str]) -> str:
@@ -192,7 +192,7 @@ class JobResult:
         }
 
     @classmethod
-    def from_json(cls, data: dict, cached: bool = False) -> "JobResult":
+    def from_json(cls, data: dict, cached: bool = False) -> JobResult:
         steps = tuple(StepResult(**{**s, "argv": tuple(s["argv"]), "killed_by": KilledBy(s["killed_by"])})
                       for s in data["steps"])
         outputs = {k: base64.b64decode(v) for k, v in data["outputs"].items()}

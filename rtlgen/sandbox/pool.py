@@ -7,8 +7,8 @@ batch (same cache key) are run once and share the result, cache or no cache.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Callable, Sequence
 
 from rtlgen.sandbox.job import Job, JobResult
 from rtlgen.sandbox.runner import Sandbox

@@ -25,6 +25,8 @@ class ProcessOutcome:
     max_rss_kb: int
     timed_out: bool
     output_overflow: bool
+    channels: tuple[bytes, ...] = ()  # what arrived on each extra pipe, in the order of ``channel_fds``
+    overflow_index: int | None = None  # 0 stdout, 1 stderr, 2+ extra channel; None when nothing overflowed
 
 
 def _kill_group(pid: int) -> None:
@@ -34,30 +36,50 @@ def _kill_group(pid: int) -> None:
         pass
 
 
+def open_channels(count: int) -> tuple[list[int], list[int]]:
+    """``count`` pipes for extra output streams: (read ends, write ends); pass the write ends to ``run_process``."""
+    pairs = [os.pipe() for _ in range(count)]
+    return [r for r, _ in pairs], [w for _, w in pairs]
+
+
 def run_process(argv: list[str], *, cwd: str, env: dict[str, str], stdin: bytes | None,
-                wall_s: float, output_cap: int) -> ProcessOutcome:
-    """Run ``argv`` to completion or until ``wall_s`` / ``output_cap`` is hit; never raises on the child's behaviour."""
+                wall_s: float, output_cap: int, channels: tuple[list[int], list[int]] | None = None,
+                channel_caps: list[int] | None = None) -> ProcessOutcome:
+    """Run ``argv`` to completion or until ``wall_s`` / an output cap is hit; never raises on the child's behaviour.
+
+    ``channels`` (from ``open_channels``) are extra pipes the child inherits at their own fd numbers;
+    each is read under its own cap from ``channel_caps``, like stdout and stderr.
+    """
+    read_ends, write_ends = channels or ([], [])
     start = time.monotonic()
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=env, start_new_session=True, close_fds=True,
-        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
+    try:
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, start_new_session=True, close_fds=True, pass_fds=tuple(write_ends),
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+    finally:
+        for fd in write_ends:
+            os.close(fd)
     if stdin:
         try:
             proc.stdin.write(stdin)
         except BrokenPipeError:
             pass
         proc.stdin.close()
-    bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
+    fds = [proc.stdout.fileno(), proc.stderr.fileno(), *read_ends]
+    caps = [output_cap, output_cap, *(channel_caps or [output_cap] * len(read_ends))]
+    bufs = [bytearray() for _ in fds]
+    index = {fd: i for i, fd in enumerate(fds)}
     sel = selectors.DefaultSelector()
-    for stream in (proc.stdout, proc.stderr):
-        os.set_blocking(stream.fileno(), False)
-        sel.register(stream.fileno(), selectors.EVENT_READ)
-    timed_out = overflow = False
+    for fd in fds:
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
+    timed_out = False
+    overflow: int | None = None
     deadline = start + wall_s
     try:
-        while sel.get_map():
+        while sel.get_map() and overflow is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
@@ -70,33 +92,34 @@ def run_process(argv: list[str], *, cwd: str, env: dict[str, str], stdin: bytes 
                 if not chunk:
                     sel.unregister(key.fd)
                     continue
-                buf = bufs[key.fd]
-                room = output_cap - len(buf)
-                buf += chunk[:max(room, 0)]
+                i = index[key.fd]
+                room = caps[i] - len(bufs[i])
+                bufs[i] += chunk[:max(room, 0)]
                 if len(chunk) > room:
-                    overflow = True
-            if overflow:
-                break
+                    overflow = i
     finally:
-        if timed_out or overflow:
+        if timed_out or overflow is not None:
             _kill_group(proc.pid)
         sel.close()
     # Output closed (or we gave up on it): wait for the exit, still bounded by the deadline.
-    status, rusage = _wait(proc.pid, deadline if not (timed_out or overflow) else time.monotonic() + 5)
+    killed = timed_out or overflow is not None
+    status, rusage = _wait(proc.pid, time.monotonic() + 5 if killed else deadline)
     if status is None:
         timed_out = True
         _kill_group(proc.pid)
         status, rusage = _wait(proc.pid, time.monotonic() + 5)
     _kill_group(proc.pid)  # anything the child left running in its group
-    out, err = bytes(bufs[proc.stdout.fileno()]), bytes(bufs[proc.stderr.fileno()])
     proc.stdout.close()
     proc.stderr.close()
+    for fd in read_ends:
+        os.close(fd)
     returncode = os.waitstatus_to_exitcode(status) if status is not None else -signal.SIGKILL
     proc.returncode = returncode
     return ProcessOutcome(
-        returncode=returncode, stdout=out, stderr=err, wall_s=time.monotonic() - start,
+        returncode=returncode, stdout=bytes(bufs[0]), stderr=bytes(bufs[1]), wall_s=time.monotonic() - start,
         cpu_s=(rusage.ru_utime + rusage.ru_stime) if rusage else 0.0,
-        max_rss_kb=rusage.ru_maxrss if rusage else 0, timed_out=timed_out, output_overflow=overflow,
+        max_rss_kb=rusage.ru_maxrss if rusage else 0, timed_out=timed_out, output_overflow=overflow is not None,
+        channels=tuple(bytes(b) for b in bufs[2:]), overflow_index=overflow,
     )
 
 

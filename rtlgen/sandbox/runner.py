@@ -19,10 +19,12 @@ from pathlib import Path
 
 from rtlgen.errors import InputError, SandboxUnavailableError
 from rtlgen.sandbox import bwrap as bw
+from rtlgen.sandbox import fused
 from rtlgen.sandbox.cache import ResultCache
 from rtlgen.sandbox.job import Job, JobResult, KilledBy, Limits, Step, StepResult
-from rtlgen.sandbox.process import ProcessOutcome, run_process
-from rtlgen.sandbox.tools import fingerprint, has_tool, find_tool
+from rtlgen.sandbox.process import ProcessOutcome, open_channels, run_process
+from rtlgen.sandbox.session import SandboxSession
+from rtlgen.sandbox.tools import find_tool, fingerprint, has_tool
 
 _MEMORY_PATTERNS = re.compile(
     r"bad_alloc|out of memory|cannot allocate memory|memory exhausted|failed to allocate|"
@@ -30,9 +32,10 @@ _MEMORY_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 _MAX_OUTPUT_FILE = 64 * 1024 * 1024
+_STATUS_CAP = 64 * 1024  # the fused driver's status reports are a few lines per step
 
 
-class Backend(str, enum.Enum):
+class Backend(enum.StrEnum):
     BWRAP = "bwrap"  # namespaces, read-only root, private uid: the default
     UNSAFE_LOCAL = "unsafe-local"  # limits and a fresh dir only; for trusted code, explicit opt-in
 
@@ -101,10 +104,8 @@ class Sandbox:
             self.cache.put(key, result)
         return result
 
-    def open_session(self, job: Job) -> "SandboxSession":
+    def open_session(self, job: Job) -> SandboxSession:
         """Start ``job``'s single step as a long-lived confined process; see ``rtlgen.sandbox.session``."""
-        from rtlgen.sandbox.session import SandboxSession
-
         if len(job.steps) != 1:
             raise InputError("a session job has exactly one step")
         self._jobs_root.mkdir(parents=True, exist_ok=True)
@@ -126,12 +127,15 @@ class Sandbox:
         uid = self._next_uid()
         try:
             self._populate(job_dir, job, uid)
-            results: list[StepResult] = []
-            for step in job.steps:
-                res = self._run_step(job, step, job_dir, uid)
-                results.append(res)
-                if step.check and not res.ok:
-                    break
+            if self.config.backend is Backend.BWRAP and fused.can_fuse(job):
+                results = self._run_fused(job, job_dir, uid)
+            else:
+                results = []
+                for step in job.steps:
+                    res = self._run_step(job, step, job_dir, uid)
+                    results.append(res)
+                    if step.check and not res.ok:
+                        break
             outputs = self._collect(job_dir, job.outputs)
             return JobResult(steps=tuple(results), outputs=outputs, backend=self.config.backend.value)
         finally:
@@ -146,7 +150,7 @@ class Sandbox:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         if os.geteuid() == 0 and self.config.backend is Backend.BWRAP:
-            for root, dirs, files in os.walk(job_dir):
+            for root, _dirs, files in os.walk(job_dir):
                 os.chown(root, uid, uid)
                 for f in files:
                     os.chown(os.path.join(root, f), uid, uid)
@@ -175,6 +179,56 @@ class Sandbox:
             killed_by=_classify_kill(out, limits), max_rss_mb=round(out.max_rss_kb / 1024, 2),
         )
 
+    def _run_fused(self, job: Job, job_dir: Path, uid: int) -> list[StepResult]:
+        """All steps in one bwrap (see ``rtlgen.sandbox.fused``): one confinement start instead of one per step."""
+        n = len(job.steps)
+        step_limits = [s.limits or job.limits for s in job.steps]
+        outer = Limits(
+            wall_s=sum(lim.wall_s for lim in step_limits) + 2 * n + 1,
+            cpu_s=sum(lim.cpu_s for lim in step_limits) + n + 1,
+            memory_mb=max(lim.memory_mb for lim in step_limits),
+            output_bytes=_STATUS_CAP,
+            file_size_mb=max(lim.file_size_mb for lim in step_limits),
+            open_files=max(lim.open_files for lim in step_limits) + 2 * n + 8,
+            processes=max(lim.processes for lim in step_limits) + 4,
+        )
+        read_ends, write_ends = open_channels(1 + 2 * n)
+        out_fds = [(write_ends[1 + 2 * i], write_ends[2 + 2 * i]) for i in range(n)]
+        argvs = [tuple(_inside(a, job_dir) for a in s.argv) for s in job.steps]
+        script = fused.driver_script(job, write_ends[0], out_fds, argvs)
+        argv = bw.prlimit_prefix(outer) + bw.confine_argv(
+            self._bwrap, str(job_dir), uid, ro_paths=job.ro_paths, rw_paths=job.rw_paths, env=job.env)
+        caps = [_STATUS_CAP] + [lim.output_bytes for lim in step_limits for _ in range(2)]
+        out = run_process(argv + [fused.BASH, "-c", script], cwd=str(job_dir), env={"PATH": "/usr/bin:/bin"},
+                          stdin=None, wall_s=outer.wall_s, output_cap=_STATUS_CAP,
+                          channels=(read_ends, write_ends), channel_caps=caps)
+        reports = fused.parse_status(out.channels[0].decode("utf-8", "replace"))
+        results: list[StepResult] = []
+        elapsed = 0.0
+        for i, (step, limits) in enumerate(zip(job.steps, step_limits, strict=False)):
+            stdout, stderr = out.channels[1 + 2 * i], out.channels[2 + 2 * i]
+            rep = reports.get(i)
+            if rep is None:  # the step in flight when the whole job was stopped
+                killed = KilledBy.OUTPUT if out.output_overflow else (
+                    KilledBy.TIMEOUT if out.timed_out else KilledBy.NONE)
+                results.append(StepResult(argv=step.argv, exit_code=-signal.SIGKILL, stdout=_text(stdout),
+                                          stderr=_text(stderr) or out.stderr.decode("utf-8", "replace"),
+                                          wall_s=round(max(0.0, out.wall_s - elapsed), 6), cpu_s=0.0, killed_by=killed,
+                                          max_rss_mb=round(out.max_rss_kb / 1024, 2)))
+                break
+            elapsed += rep.wall_s
+            timed_out = rep.exit_code in (124, 137) and rep.wall_s >= limits.wall_s - 0.05
+            view = ProcessOutcome(returncode=rep.exit_code, stdout=stdout, stderr=stderr, wall_s=rep.wall_s,
+                                  cpu_s=rep.cpu_s, max_rss_kb=out.max_rss_kb, timed_out=timed_out,
+                                  output_overflow=False)
+            res = StepResult(argv=step.argv, exit_code=_exit_code(rep.exit_code), stdout=_text(stdout),
+                             stderr=_text(stderr), wall_s=round(rep.wall_s, 6), cpu_s=round(rep.cpu_s, 6),
+                             killed_by=_classify_kill(view, limits), max_rss_mb=round(out.max_rss_kb / 1024, 2))
+            results.append(res)
+            if step.check and not res.ok:
+                break
+        return results
+
     def _collect(self, job_dir: Path, names: tuple[str, ...]) -> dict[str, bytes]:
         """Read requested outputs without following links the job may have planted."""
         outputs: dict[str, bytes] = {}
@@ -196,6 +250,10 @@ class Sandbox:
             finally:
                 os.close(fd)
         return outputs
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
 
 
 def _inside(arg: str, job_dir: Path) -> str:

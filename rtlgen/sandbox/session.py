@@ -94,7 +94,7 @@ class SandboxSession:
         if not self._keep_dir:
             shutil.rmtree(self.job_dir, ignore_errors=True)
 
-    def __enter__(self) -> "SandboxSession":
+    def __enter__(self) -> SandboxSession:
         return self
 
     def __exit__(self, *exc) -> None:

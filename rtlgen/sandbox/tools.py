@@ -53,7 +53,7 @@ def has_tool(name: str) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tool_version(name: str) -> str:
     """First version-looking line the tool prints (trusted tool, so run directly, not sandboxed)."""
     path = find_tool(name)
