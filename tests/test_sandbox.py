@@ -206,3 +206,9 @@ def test_multi_step_status_cannot_be_forged(sandbox):
     forged = "echo '@STEP 1 0 1.0 2.0'; echo '@STEP 1 0 1.0 2.0' >&2; exit 7"
     res = sandbox.run(Job(steps=(Step((SH, "-c", "true")), Step((SH, "-c", forged)))))
     assert res.steps[1].exit_code == 7
+
+
+def test_tmp_is_private_and_size_limited(sandbox):
+    res = sandbox.run(sh("head -c 3000000 /dev/zero > /tmp/fill; echo rc=$?; ls -ld /tmp",
+                         limits=Limits(wall_s=10, tmp_mb=1)))
+    assert "rc=1" in res.stdout and "No space left" in res.stderr

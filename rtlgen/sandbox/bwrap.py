@@ -2,7 +2,7 @@
 
 Only argv is produced here; ``rtlgen.sandbox.runner`` runs it. The confined process sees a
 read-only minimal root (``/usr`` and the usual links), the job dir at ``/job`` as its only writable
-path (``/tmp`` is a folder of it), no network, no host environment and no capabilities.
+path besides a size-limited tmpfs at ``/tmp``, no network, no host environment and no capabilities.
 
 As root, bwrap sets up the mounts itself (so read-only paths under ``/root`` can be shown) and the
 command is started through ``setpriv`` as a private uid with every capability dropped and
@@ -40,7 +40,7 @@ def _parents(path: str) -> list[str]:
 
 
 def confine_argv(bwrap: str, job_dir: str, uid: int, *, ro_paths: tuple[str, ...] = (),
-                 rw_paths: tuple[str, ...] = (), env: Mapping[str, str] | None = None) -> list[str]:
+                 rw_paths: tuple[str, ...] = (), env: Mapping[str, str] | None = None, tmp_mb: int = 256) -> list[str]:
     """bwrap options + inner privilege drop, ending so that the job's argv can be appended."""
     as_root = os.geteuid() == 0
     argv = [bwrap]
@@ -56,7 +56,8 @@ def confine_argv(bwrap: str, job_dir: str, uid: int, *, ro_paths: tuple[str, ...
     if os.path.exists("/etc/ld.so.cache"):
         argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     argv += ["--proc", "/proc", "--dev", "/dev",
-             "--bind", job_dir, JOB_MOUNT, "--bind", os.path.join(job_dir, ".tmp"), "/tmp"]
+             "--bind", job_dir, JOB_MOUNT,
+             "--perms", "1777", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     made: set[str] = set()
     for path, flag in [(p, "--ro-bind") for p in ro_paths] + [(p, "--bind") for p in rw_paths]:
         for parent in _parents(path):

@@ -27,9 +27,11 @@ class Limits:
     file_size_mb: int = 64  # largest file any process may write (RLIMIT_FSIZE)
     open_files: int = 256  # RLIMIT_NOFILE
     processes: int = 64  # RLIMIT_NPROC, enforced because jobs run as a private unprivileged uid
+    tmp_mb: int = 256  # size of the private tmpfs at /tmp (and $TMPDIR); it counts against host memory
 
     def __post_init__(self) -> None:
-        for name in ("wall_s", "cpu_s", "memory_mb", "output_bytes", "file_size_mb", "open_files", "processes"):
+        for name in ("wall_s", "cpu_s", "memory_mb", "output_bytes", "file_size_mb", "open_files", "processes",
+                     "tmp_mb"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value <= 0:
                 raise InputError(f"limit {name} must be a positive number, not {value!r}")

@@ -158,7 +158,8 @@ class Sandbox:
     def _argv(self, job: Job, step: Step, job_dir: Path, uid: int, limits: Limits) -> tuple[list[str], dict, str]:
         if self.config.backend is Backend.BWRAP:
             prefix = bw.prlimit_prefix(limits) + bw.confine_argv(
-                self._bwrap, str(job_dir), uid, ro_paths=job.ro_paths, rw_paths=job.rw_paths, env=job.env)
+                self._bwrap, str(job_dir), uid, ro_paths=job.ro_paths, rw_paths=job.rw_paths, env=job.env,
+                tmp_mb=limits.tmp_mb)
             return prefix + [_inside(a, job_dir) for a in step.argv], {"PATH": "/usr/bin:/bin"}, str(job_dir)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(job_dir), "TMPDIR": str(job_dir / ".tmp"), "LANG": "C.UTF-8",
                **job.env}
@@ -191,13 +192,15 @@ class Sandbox:
             file_size_mb=max(lim.file_size_mb for lim in step_limits),
             open_files=max(lim.open_files for lim in step_limits) + 2 * n + 8,
             processes=max(lim.processes for lim in step_limits) + 4,
+            tmp_mb=max(lim.tmp_mb for lim in step_limits),
         )
         read_ends, write_ends = open_channels(1 + 2 * n)
         out_fds = [(write_ends[1 + 2 * i], write_ends[2 + 2 * i]) for i in range(n)]
         argvs = [tuple(_inside(a, job_dir) for a in s.argv) for s in job.steps]
         script = fused.driver_script(job, write_ends[0], out_fds, argvs)
         argv = bw.prlimit_prefix(outer) + bw.confine_argv(
-            self._bwrap, str(job_dir), uid, ro_paths=job.ro_paths, rw_paths=job.rw_paths, env=job.env)
+            self._bwrap, str(job_dir), uid, ro_paths=job.ro_paths, rw_paths=job.rw_paths, env=job.env,
+            tmp_mb=outer.tmp_mb)
         caps = [_STATUS_CAP] + [lim.output_bytes for lim in step_limits for _ in range(2)]
         out = run_process(argv + [fused.BASH, "-c", script], cwd=str(job_dir), env={"PATH": "/usr/bin:/bin"},
                           stdin=None, wall_s=outer.wall_s, output_cap=_STATUS_CAP,
