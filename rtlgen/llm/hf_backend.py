@@ -1,0 +1,130 @@
+"""``hf:PATH_OR_ID[?adapter=PATH&dtype=...&device=...&batch_size=...]``: local generation with transformers.
+
+Batched generation with left padding, an optional peft LoRA adapter, the tokenizer's chat template when it
+has one (else a plain rendering, see ``render_plain``), stop at EOS, device auto-selected (cuda if present).
+Sampling seeds: completion ``i`` of every prompt is drawn after ``torch.manual_seed(seed + i)``.
+Hub ids work when the weights are already in the local cache or network access is allowed;
+``HF_HUB_OFFLINE=1`` keeps it local.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from rtlgen.errors import InputError
+from rtlgen.llm.base import ModelBackend, Prompt, SamplingParams
+from rtlgen.llm.spec import ModelSpec
+
+_DTYPES = {"auto": "auto", "float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
+           "bfloat16": "bfloat16", "bf16": "bfloat16"}
+
+
+def render_plain(prompt: Prompt) -> str:
+    """Rendering for tokenizers without a chat template.
+
+    A lone user message is passed verbatim (completion-style base models, VerilogEval's prompts);
+    otherwise ``Role: content`` blocks end with ``Assistant:`` so the model continues as the assistant.
+    """
+    if len(prompt) == 1 and prompt[0].role == "user":
+        return prompt[0].content
+    blocks = [f"{m.role.capitalize()}: {m.content}" for m in prompt]
+    return "\n\n".join(blocks) + "\n\nAssistant:"
+
+
+class HFBackend(ModelBackend):
+    """A transformers causal LM (plus optional LoRA adapter) on cpu or cuda."""
+
+    OPTIONS = {
+        "adapter": "path of a peft LoRA adapter directory to apply",
+        "dtype": f"weights dtype: {', '.join(sorted(set(_DTYPES)))}",
+        "device": "auto (cuda if available), cpu, cuda or cuda:N",
+        "batch_size": "prompts per forward batch (default 8)",
+    }
+
+    def __init__(self, path: str, adapter: str | None = None, dtype: str = "auto", device: str = "auto",
+                 batch_size: int = 8) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if dtype not in _DTYPES:
+            raise InputError(f"hf dtype {dtype!r} unknown; use one of {', '.join(sorted(_DTYPES))}")
+        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        self.batch_size = max(1, batch_size)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(path)
+            torch_dtype = _DTYPES[dtype] if _DTYPES[dtype] == "auto" else getattr(torch, _DTYPES[dtype])
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
+        except OSError as exc:
+            raise InputError(f"hf model {path!r} could not be loaded ({str(exc).splitlines()[0]}); give a local "
+                             "directory saved with save_pretrained, or a hub id with network access") from exc
+        if adapter:
+            model = _apply_adapter(model, adapter)
+        self.model = model.to(self.device).eval()
+        self.tokenizer.padding_side = "left"  # generation continues from the right edge of every row
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec) -> HFBackend:
+        spec.check_options(cls.OPTIONS)
+        return cls(spec.target, adapter=spec.option("adapter"), dtype=spec.option("dtype", "auto"),
+                   device=spec.option("device", "auto"), batch_size=spec.int_option("batch_size", 8, minimum=1))
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(getattr(self.tokenizer, "chat_template", None))
+
+    def render(self, prompt: Prompt) -> str:
+        if self.has_chat_template:
+            messages = [{"role": m.role, "content": m.content} for m in prompt]
+            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return render_plain(prompt)
+
+    def generate(self, prompts: Sequence[Prompt], params: SamplingParams) -> list[list[str]]:
+        texts = [self.render(p) for p in prompts]
+        greedy = params.temperature <= 0
+        rounds = 1 if greedy else params.n  # greedy completions are identical: decode once, repeat
+        out: list[list[str]] = [[] for _ in texts]
+        for i in range(rounds):
+            completions = self._generate_all(texts, params, seed=params.seed + i)
+            for row, text in zip(out, completions, strict=True):
+                row.append(text)
+        if greedy:
+            out = [row * params.n for row in out]
+        return out
+
+    def _generate_all(self, texts: list[str], params: SamplingParams, seed: int) -> list[str]:
+        import torch
+
+        torch.manual_seed(seed)
+        results: list[str] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = self.tokenizer(texts[start:start + self.batch_size], return_tensors="pt", padding=True,
+                                   # a chat template already writes its own BOS/special tokens
+                                   add_special_tokens=not self.has_chat_template).to(self.device)
+            kwargs = {"do_sample": False}
+            if params.temperature > 0:
+                kwargs = {"do_sample": True, "temperature": params.temperature, "top_p": params.top_p}
+            with torch.no_grad():
+                ids = self.model.generate(**batch, max_new_tokens=params.max_new_tokens,
+                                          pad_token_id=self.tokenizer.pad_token_id,
+                                          eos_token_id=self.tokenizer.eos_token_id, **kwargs)
+            new = ids[:, batch["input_ids"].shape[1]:]
+            results.extend(self.tokenizer.batch_decode(new, skip_special_tokens=True))
+        return results
+
+    def close(self) -> None:
+        import torch
+
+        self.model = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+def _apply_adapter(model, adapter: str):
+    if not Path(adapter).is_dir():
+        raise InputError(f"LoRA adapter directory {adapter} not found; save one with peft's save_pretrained")
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(model, adapter)

@@ -1,0 +1,43 @@
+"""``load_model(spec)``: the one way every command turns a model-spec string into a backend.
+
+Schemes are lazy ``"module:Class"`` targets so that ``openai:`` never imports torch. Each backend class
+has ``from_spec(ModelSpec) -> ModelBackend``. ``golden`` is not a model: benchmark runners that have
+reference solutions handle it before calling here.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from rtlgen.errors import InputError
+from rtlgen.llm.base import ModelBackend
+from rtlgen.llm.spec import ModelSpec, did_you_mean, parse_spec
+
+SCHEMES: dict[str, str] = {
+    "hf": "rtlgen.llm.hf_backend:HFBackend",  # transformers, local dir or hub id
+    "openai": "rtlgen.llm.openai_backend:OpenAIBackend",  # any OpenAI-compatible HTTP server
+    "scripted": "rtlgen.llm.scripted:ScriptedBackend",  # canned answers from a YAML/JSON file
+}
+
+
+def backend_class(scheme: str) -> type[ModelBackend]:
+    """The backend class registered for ``scheme``; unknown names list the known ones."""
+    target = SCHEMES.get(scheme)
+    if target is None:
+        raise InputError(f"unknown model scheme {scheme!r}{did_you_mean(scheme, [*SCHEMES, 'golden'])}")
+    module_name, _, attr = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), attr)
+    if not (isinstance(cls, type) and issubclass(cls, ModelBackend)):
+        raise TypeError(f"{target} is not a ModelBackend subclass")
+    return cls
+
+
+def load_model(spec: str | ModelSpec) -> ModelBackend:
+    """Build the backend a spec names, e.g. ``load_model("hf:/models/qwen?dtype=bfloat16")``."""
+    parsed = spec if isinstance(spec, ModelSpec) else parse_spec(spec)
+    if parsed.scheme == "golden":
+        raise InputError("model 'golden' means the reference solutions; it only works in benchmark runs that "
+                         "have them (rtlgen eval ... --model golden), not as a generating model")
+    backend = backend_class(parsed.scheme).from_spec(parsed)
+    backend.spec = parsed.raw
+    return backend
