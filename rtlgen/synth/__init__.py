@@ -1,0 +1,21 @@
+"""Synthesis QoR engine: Yosys front end, persistent sandboxed ABC sessions, recipe search.
+
+    from rtlgen.synth import AbcSession, load_design, optimize, RESYN2
+    design = load_design("c432.aig")                 # .v/.sv/.aig/.blif/.bench, cached by content
+    with AbcSession() as abc:                        # shipped sky130hd liberty unless one is given
+        print(abc.evaluate(design, RESYN2).adp)      # map; topo; stime -> area, delay, ADP
+        result = optimize(design, abc, method="retrieval", budget=100)
+"""
+
+from rtlgen.synth.abc_session import BASELINES, AbcSession, baselines
+from rtlgen.synth.frontend import Design, load_design
+from rtlgen.synth.liberty import DEFAULT_LIBERTY, resolve_liberty
+from rtlgen.synth.qor import EvalStatus, QoR, SynthError, parse_qor, parse_stats, parse_stime
+from rtlgen.synth.recipes import ACTIONS, RESYN2, parse_recipe
+from rtlgen.synth.search import METHODS, SearchResult, get_method, optimize
+
+__all__ = [
+    "ACTIONS", "BASELINES", "DEFAULT_LIBERTY", "METHODS", "RESYN2", "AbcSession", "Design", "EvalStatus", "QoR",
+    "SearchResult", "SynthError", "baselines", "get_method", "load_design", "optimize", "parse_qor", "parse_recipe",
+    "parse_stats", "parse_stime", "resolve_liberty",
+]

@@ -1,0 +1,111 @@
+"""Front end: a design file (.v/.sv, .aig, .blif, .bench) -> an AIGER file, once per content.
+
+Verilog goes through Yosys (``hierarchy; proc; flatten; techmap; aigmap; write_aiger``), BLIF and
+bench through yosys-abc (``read; strash; write_aiger``), both as sandboxed jobs. The result is cached
+in the user cache under the hash of the input bytes, the top name and the tool's identity, so a
+design is elaborated once however many recipes are tried on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from rtlgen.errors import InputError
+from rtlgen.sandbox import Job, KilledBy, Limits, Sandbox, Step, default_sandbox, find_tool
+from rtlgen.sandbox.tools import fingerprint
+from rtlgen.synth.liberty import atomic_write, synth_cache_dir
+from rtlgen.synth.qor import SynthError
+
+SUFFIXES = (".v", ".sv", ".aig", ".blif", ".bench")
+FRONTEND_LIMITS = Limits(wall_s=120, cpu_s=240, memory_mb=4096, output_bytes=2_000_000)
+
+
+@dataclass(frozen=True)
+class Design:
+    """A design as an AIGER file in the cache; ``digest`` names it everywhere downstream."""
+
+    name: str  # file stem, for reports
+    source: str  # the path the user gave
+    digest: str  # content hash of the AIG bytes
+    aig_path: Path  # cached AIGER file
+
+    def aig_bytes(self) -> bytes:
+        return self.aig_path.read_bytes()
+
+
+def yosys_script(source_name: str, top: str | None, sv: bool) -> str:
+    """Verilog -> AIGER; registers stay as AIGER latches (ABC's cec then compares their next-state logic)."""
+    top_cmd = f"hierarchy -check -top {top}" if top else "hierarchy -check -auto-top"
+    read = f"read_verilog {'-sv ' if sv else ''}{source_name}"
+    return "\n".join([read, top_cmd, "proc", "flatten", "opt_clean", "techmap", "opt -fast", "async2sync",
+                      "dffunmap", "aigmap", "opt_clean", "write_aiger -symbols -zinit design.aig", ""])
+
+
+def frontend_job(path: Path, data: bytes, top: str | None, limits: Limits = FRONTEND_LIMITS) -> Job | None:
+    """The job that turns ``data`` into ``design.aig``; None when the input already is AIGER."""
+    suffix = path.suffix.lower()
+    if suffix == ".aig":
+        return None
+    if suffix in (".v", ".sv"):
+        name = "design" + suffix
+        script = yosys_script(name, top, sv=True)
+        step = Step((find_tool("yosys"), "-q", "-s", "script.ys"))
+        return Job(steps=(step,), files={name: data, "script.ys": script}, limits=limits, outputs=("design.aig",))
+    name = "design" + suffix
+    cmd = f"read {name}; strash; write_aiger design.aig"
+    return Job(steps=(Step((find_tool("yosys-abc"), "-q", cmd)),), files={name: data}, limits=limits,
+               outputs=("design.aig",))
+
+
+def load_design(path: str | Path, *, top: str | None = None, sandbox: Sandbox | None = None,
+                limits: Limits = FRONTEND_LIMITS) -> Design:
+    """Elaborate ``path`` to an AIG (cached by content); raises InputError or SynthError naming the file."""
+    path = Path(path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise InputError(f"{path}: unknown design extension {path.suffix or '(none)'!r}; "
+                         f"expected one of {', '.join(SUFFIXES)}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read design {path}: {exc.strerror or exc}") from exc
+    return design_from_bytes(path, data, top=top, sandbox=sandbox, limits=limits)
+
+
+def design_from_bytes(path: Path, data: bytes, *, top: str | None = None, sandbox: Sandbox | None = None,
+                      limits: Limits = FRONTEND_LIMITS) -> Design:
+    """Like ``load_design`` for in-memory text (generated RTL); ``path`` gives the name and the format."""
+    job = frontend_job(path, data, top, limits)
+    if job is None:
+        _check_aiger(path, data)
+        return _store(path, data)
+    tool = job.steps[0].argv[0]
+    key = hashlib.sha256(b"\0".join([path.suffix.encode(), (top or "").encode(), fingerprint(tool).encode(),
+                                     job.files.get("script.ys", b""), data])).hexdigest()
+    cached = synth_cache_dir() / "frontend" / f"{key[:32]}.aig"
+    if cached.exists():
+        return _store(path, cached.read_bytes())
+    res = (sandbox or default_sandbox()).run(job)
+    if res.killed_by is not KilledBy.NONE:
+        raise SynthError(f"{path}: front end stopped by the {res.killed_by.value} limit; the design is too large "
+                         "for the limits (raise them or simplify it)", res.killed_by)
+    out = res.outputs.get("design.aig")
+    if not res.ok or not out:
+        err = " ".join((res.stderr + res.stdout).split())[-300:]
+        raise InputError(f"{path}: front end failed (exit {res.exit_code}): {err or 'no AIG written'}")
+    atomic_write(cached, out)
+    return _store(path, out)
+
+
+def _check_aiger(path: Path, data: bytes) -> None:
+    if not data.startswith(b"aig "):
+        raise InputError(f"{path}: not a binary AIGER file (header must start with 'aig '); convert it first")
+
+
+def _store(path: Path, aig: bytes) -> Design:
+    digest = hashlib.sha256(aig).hexdigest()[:24]
+    target = synth_cache_dir() / "aig" / f"{digest}.aig"
+    if not target.exists():
+        atomic_write(target, aig)
+    return Design(name=path.stem, source=str(path), digest=digest, aig_path=target)

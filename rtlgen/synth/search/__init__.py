@@ -1,0 +1,91 @@
+"""Recipe search methods behind one interface, and ``optimize``: baseline, search, cec of the winner.
+
+    from rtlgen.synth.search import optimize
+    result = optimize(design, session, method="retrieval", budget=100, seed=0)
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import time
+from dataclasses import dataclass
+
+from rtlgen.errors import InputError
+from rtlgen.synth.abc_session import AbcSession
+from rtlgen.synth.frontend import Design
+from rtlgen.synth.qor import EvalStatus, QoR
+from rtlgen.synth.recipes import DEFAULT_LENGTH, RESYN2, from_actions
+from rtlgen.synth.search.base import BudgetExhausted, Evaluator, SearchMethod
+
+# name -> "module:Class", imported lazily
+METHODS: dict[str, str] = {
+    "random": "rtlgen.synth.search.random:RandomSearch",
+    "greedy": "rtlgen.synth.search.greedy:GreedySearch",
+    "anneal": "rtlgen.synth.search.anneal:AnnealSearch",
+    "mcts": "rtlgen.synth.search.mcts:MctsSearch",
+    "retrieval": "rtlgen.synth.search.retrieval:RetrievalSearch",
+}
+
+
+def get_method(name: str) -> type[SearchMethod]:
+    if name not in METHODS:
+        close = difflib.get_close_matches(name, METHODS, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise InputError(f"unknown search method {name!r}; {hint}available: {', '.join(METHODS)}")
+    module, cls = METHODS[name].split(":")
+    target = getattr(importlib.import_module(module), cls)
+    if not issubclass(target, SearchMethod):
+        raise InputError(f"{METHODS[name]} is not a SearchMethod")
+    return target
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    design: str
+    method: str
+    budget: int
+    seed: int
+    status: EvalStatus
+    recipe: tuple[str, ...]
+    qor: QoR | None
+    resyn2: QoR
+    equivalent: bool
+    evaluations: int
+    failures: int
+    wall_s: float
+
+    @property
+    def adp_ratio(self) -> float:
+        return self.qor.adp / self.resyn2.adp if self.qor else float("inf")
+
+    def to_json(self) -> dict:
+        q = self.qor.to_json() if self.qor else {"area": None, "delay": None, "adp": None}
+        return {"design": self.design, "method": self.method, "budget": self.budget, "seed": self.seed,
+                "status": self.status.value, "recipe": list(self.recipe), "and_nodes": q.get("and_nodes"),
+                "levels": q.get("levels"), "area": q["area"], "delay": q["delay"], "adp": q["adp"],
+                "resyn2_adp": self.resyn2.adp, "adp_ratio": self.adp_ratio, "equivalent": self.equivalent,
+                "evaluations": self.evaluations, "failures": self.failures, "wall_s": round(self.wall_s, 3)}
+
+
+def optimize(design: Design, session: AbcSession, *, method: str = "retrieval", budget: int = 100, seed: int = 0,
+             length: int = DEFAULT_LENGTH, resyn2: QoR | None = None) -> SearchResult:
+    """Search ``budget`` recipe evaluations with ``method``; the best recipe is cec-checked."""
+    if budget < 1:
+        raise InputError(f"--budget must be a positive integer, not {budget!r}")
+    cls = get_method(method)
+    t0 = time.monotonic()
+    resyn2 = resyn2 or session.evaluate(design, RESYN2)
+    ev = Evaluator(session=session, design=design, budget=budget, reference_adp=resyn2.adp)
+    searcher = cls(length=length, seed=seed)
+    searcher.run(ev)
+    if ev.best_qor is None:
+        return SearchResult(design.name, method, budget, seed, EvalStatus.FAILED, (), None, resyn2, False,
+                            ev.evaluations, ev.failures, time.monotonic() - t0)
+    recipe = from_actions(ev.best_actions)
+    equivalent = session.cec(design, recipe)
+    return SearchResult(design.name, method, budget, seed, EvalStatus.OK, recipe, ev.best_qor, resyn2, equivalent,
+                        ev.evaluations, ev.failures, time.monotonic() - t0)
+
+
+__all__ = ["METHODS", "BudgetExhausted", "Evaluator", "SearchMethod", "SearchResult", "get_method", "optimize"]

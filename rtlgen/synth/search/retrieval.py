@@ -1,0 +1,65 @@
+"""Retrieval-guided agent (after ABC-RL): MCTS whose prior comes from the nearest training designs.
+
+The design is embedded (``rtlgen.synth.embedding``) and its k nearest training designs retrieved from
+the shipped prior. Their per-position action-value models, weighted by similarity and mixed with the
+global model, give a policy ``pi(a | position, previous action)``; the similarity sets alpha
+(``similarity_alpha``, ABC-RL's 1 - sigmoid(100 (d - 0.007)) on a rescaled distance) and MCTS uses
+``pi ** alpha`` (alpha 0: plain MCTS). The neighbours' best logged recipes are evaluated first and
+seed the tree, fewer of them when the design is far from every training design.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rtlgen.synth.embedding import similarity_alpha
+from rtlgen.synth.prior import TRAIN_LENGTH, Prior, load_prior
+from rtlgen.synth.search.base import Evaluator
+from rtlgen.synth.search.mcts import N_ACTIONS, MctsSearch
+
+
+class RetrievalSearch(MctsSearch):
+    name = "retrieval"
+    k = 3  # neighbours retrieved
+    tau = 0.01  # softmax temperature on predicted log ADP ratios
+    max_seeds = 12  # neighbour recipes tried first when alpha is high
+
+    def __init__(self, length: int = 10, seed: int = 0, prior: Prior | None = None) -> None:
+        super().__init__(length=length, seed=seed)
+        self.model = prior or load_prior()
+        self.alpha = 0.0
+        self.neighbours: list[tuple[str, float]] = []
+
+    def seeds(self, ev: Evaluator) -> list[list[int]]:
+        nbrs = self.model.neighbours(ev.design, self.k)
+        self.neighbours = [(self.model.names[i], d) for i, d in nbrs]
+        self.alpha = similarity_alpha(nbrs[0][1], self.model.d0)
+        sim = np.array([np.exp(-d / self.model.d0) for _, d in nbrs])
+        sim /= sim.sum()
+        w_pos = 0.5 * self.model.g_pos + 0.5 * np.tensordot(sim, self.model.w_pos[[i for i, _ in nbrs]], axes=1)
+        w_bi = 0.5 * self.model.g_bi + 0.5 * np.tensordot(sim, self.model.w_bi[[i for i, _ in nbrs]], axes=1)
+        self._logits_pos, self._logits_bi = -w_pos / self.tau, -w_bi / self.tau
+        n_seeds = max(1, round(self.max_seeds * min(1.0, 2 * self.alpha)))
+        ranked = sorted(((float(r), tuple(int(a) for a in rec)) for i, _ in nbrs
+                         for rec, r in zip(self.model.top[i], self.model.top_ratio[i], strict=False)))
+        out: list[list[int]] = []
+        for _, rec in ranked:
+            recipe = self._fit_length(list(rec))
+            if recipe not in out:
+                out.append(recipe)
+            if len(out) >= n_seeds:
+                break
+        return out
+
+    def _fit_length(self, recipe: list[int]) -> list[int]:
+        if len(recipe) >= self.length:
+            return recipe[:self.length]
+        return recipe + self._rollout(recipe)
+
+    def prior(self, depth: int, prev: int) -> np.ndarray:
+        if not hasattr(self, "_logits_pos"):
+            return np.full(N_ACTIONS, 1.0 / N_ACTIONS)
+        pos = min(depth * TRAIN_LENGTH // self.length, TRAIN_LENGTH - 1)
+        logits = self.alpha * (self._logits_pos[pos] + self._logits_bi[prev])  # softmax(l) ** alpha, renormalised
+        p = np.exp(logits - logits.max())
+        return p / p.sum()

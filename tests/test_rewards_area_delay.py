@@ -1,0 +1,57 @@
+"""Area-delay reward: values, failure value, None without a reference, pickle round trip."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from rtlgen.rewards import AreaDelayReward
+from rtlgen.rewards.area_delay import completion_text
+
+REF = "module add(input [7:0] a, input [7:0] b, output [8:0] y);\n  assign y = a + b;\nendmodule\n"
+RIPPLE = """Here you go:
+```verilog
+module add(input [7:0] a, input [7:0] b, output [8:0] y);
+  wire [8:0] c;
+  assign c[0] = 1'b0;
+  genvar i;
+  generate for (i = 0; i < 8; i = i + 1) begin : g
+    assign y[i] = a[i] ^ b[i] ^ c[i];
+    assign c[i + 1] = (a[i] & b[i]) | (c[i] & (a[i] ^ b[i]));
+  end endgenerate
+  assign y[8] = c[8];
+endmodule
+```"""
+WRONG = "module add(input [7:0] a, input [7:0] b, output [8:0] y); assign y = a - b; endmodule"
+BROKEN = "module add(input [7:0] a, b, output [8:0] y); assign y = a + ; endmodule"
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("RTLGEN_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def test_pickle_round_trip_and_completion_text():
+    reward = AreaDelayReward(failure_value=-1.0, recipe="resyn2x2")
+    clone = pickle.loads(pickle.dumps(reward))
+    assert clone.failure_value == -1.0 and clone.recipe == reward.recipe and clone._session is None
+    assert completion_text([{"role": "assistant", "content": "```verilog\nmodule m; endmodule\n```"}]).startswith(
+        "module m;")
+
+
+@pytest.mark.requires_yosys
+@pytest.mark.requires_bwrap
+def test_reward_values():
+    reward = AreaDelayReward(failure_value=-1.0)
+    try:
+        values = reward(["p"] * 5, [REF, RIPPLE, WRONG, BROKEN, REF], reference=[REF, REF, REF, REF, None])
+        assert values[0] == pytest.approx(1.0)
+        assert values[1] > 0 and values[1] != -1.0
+        assert values[2] == -1.0 and values[3] == -1.0  # not equivalent / does not synthesise
+        assert values[4] is None
+        used = pickle.loads(pickle.dumps(reward))  # a used reward still pickles (session dropped)
+        assert used([""], [REF], reference=[REF]) == [pytest.approx(1.0)]
+        used.close()
+    finally:
+        reward.close()
