@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from rtlgen.rewards import AreaDelayReward
-from rtlgen.rewards.area_delay import completion_text
+from rtlgen.rewards.completions import completion_code
 
 REF = "module add(input [7:0] a, input [7:0] b, output [8:0] y);\n  assign y = a + b;\nendmodule\n"
 RIPPLE = """Here you go:
@@ -36,8 +36,8 @@ def test_pickle_round_trip_and_completion_text():
     reward = AreaDelayReward(failure_value=-1.0, recipe="resyn2x2")
     clone = pickle.loads(pickle.dumps(reward))
     assert clone.failure_value == -1.0 and clone.recipe == reward.recipe and clone._session is None
-    assert completion_text([{"role": "assistant", "content": "```verilog\nmodule m; endmodule\n```"}]).startswith(
-        "module m;")
+    assert completion_code([{"role": "assistant", "content": "```verilog\nmodule m; endmodule\n```"}],
+                           "m").code.startswith("module m;")
 
 
 @pytest.mark.requires_yosys

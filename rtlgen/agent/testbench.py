@@ -2,7 +2,7 @@
 
 * ``split_answer``: the design (and, for self-generated tests, a ``tb`` module) out of a model response,
   with a clear problem string for no code, a wrong module name or a cut-off answer.
-* ``tb_verdict``: the pass rule for a testbench run (documented below).
+* ``tb_verdict`` (from ``rtlgen.sim.verdict``): the pass rule for a testbench run.
 * ``verify``: lint with pyslang, compile and simulate with Icarus in the sandbox, and the feedback text
   (exact tool messages, trimmed, with the referenced source lines numbered) for the next round.
 * ``random_harness``: a generated testbench that drives the same seeded random inputs into any design with a
@@ -16,11 +16,10 @@ import re
 from dataclasses import dataclass, field
 
 from rtlgen.llm.extract import extract_robust
+from rtlgen.sim.verdict import mismatch_counts, tb_verdict  # noqa: F401 - re-exported for the agent
 
 _MODULE = re.compile(r"^[ \t]*(?:module|macromodule)\s+([A-Za-z_][A-Za-z0-9_$]*)(.*?)(?:\bendmodule\b|\Z)",
                      re.M | re.S)
-_MISMATCHES = re.compile(r"^\s*Mismatches:\s*(\d+)\s+in\s+(\d+)\s+samples\s*$", re.M)
-_FAIL_WORD = re.compile(r"\b(FAIL|FAILED|ERROR)\b")
 _TB_NAMES = ("tb", "testbench", "test", "tb_top", "top_tb")
 _CLOCKS = ("clk", "clock", "i_clk", "clk_i")
 _RESETS = ("reset", "rst", "areset", "rst_n", "resetn", "reset_n", "arst_n", "aresetn", "i_rst", "rst_i")
@@ -61,35 +60,6 @@ def split_answer(response: str, top: str, *, accept_testbench: bool) -> Answer:
     elif names.count(top) > 1:
         problem = f"module `{top}` is defined {names.count(top)} times; return exactly one definition"
     return Answer(design=design, testbench=testbench, modules=names, truncated=extraction.truncated, problem=problem)
-
-
-def mismatch_counts(log: str) -> tuple[int, int] | None:
-    """(mismatches, samples) from the last ``Mismatches: M in N samples`` line, if any."""
-    found = _MISMATCHES.findall(log)
-    return (int(found[-1][0]), int(found[-1][1])) if found else None
-
-
-def tb_verdict(run_log: str, exit_code: int | None, killed: bool) -> tuple[bool, str]:
-    """Did the testbench pass? (passed, reason).
-
-    The rule: the simulation ended on its own with exit code 0; no output line holds the words FAIL,
-    FAILED or ERROR (upper case, as testbenches and $error print them); and if it printed VerilogEval's
-    ``Mismatches: M in N samples`` line, then M == 0 and N > 0. Both VerilogEval testbenches and generic
-    self-checking ones (silent on success, $fatal or "FAIL" on failure) are read correctly this way.
-    """
-    if killed:
-        return False, "the simulation was stopped by a sandbox limit"
-    if exit_code != 0:
-        return False, f"the simulation exited with code {exit_code}"
-    counts = mismatch_counts(run_log)
-    if counts is not None and counts[0] > 0:
-        return False, f"{counts[0]} mismatches in {counts[1]} samples"
-    if counts is not None and counts[1] == 0:
-        return False, "the testbench checked 0 samples"
-    bad = next((line for line in run_log.splitlines() if _FAIL_WORD.search(line)), None)
-    if bad is not None:
-        return False, f"the testbench reported a failure: {bad.strip()[:200]}"
-    return True, "passed" if counts is None else f"0 mismatches in {counts[1]} samples"
 
 
 def _is_clock(name: str) -> bool:

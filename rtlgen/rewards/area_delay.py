@@ -13,26 +13,14 @@ does not prove it equivalent to the reference (ports matched by name). ``None`` 
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
-from typing import Any
 
 from rtlgen.errors import RtlgenError
+from rtlgen.rewards.completions import completion_code, completion_text
 from rtlgen.sandbox import Limits
 from rtlgen.synth.frontend import Design, design_from_bytes
 from rtlgen.synth.qor import QoR
 from rtlgen.synth.recipes import parse_recipe
-
-_FENCE = re.compile(r"```(?:verilog|systemverilog|sv|v)?\s*\n(.*?)```", re.DOTALL)
-
-
-def completion_text(completion: Any) -> str:
-    """Verilog from a TRL completion (plain text or a list of chat messages), unfenced if fenced."""
-    if isinstance(completion, list):
-        completion = "".join(m.get("content", "") for m in completion if isinstance(m, dict))
-    text = str(completion)
-    blocks = _FENCE.findall(text)
-    return max(blocks, key=len) if blocks else text
 
 
 class AreaDelayReward:
@@ -101,7 +89,7 @@ class AreaDelayReward:
         refs = columns.get(self.reference_column) or [None] * len(completions)
         out: list[float | None] = []
         for completion, ref in zip(completions, refs, strict=False):
-            out.append(None if not ref else self.score(completion_text(completion), ref))
+            out.append(None if not ref else self.score(completion_code(completion, self.top or 'TopModule').code or completion_text(completion), ref))
         return out
 
     def close(self) -> None:

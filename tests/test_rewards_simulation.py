@@ -1,0 +1,42 @@
+"""SimulationReward on real Icarus runs: pass, shaped partial credit, failures, rows without a testbench."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from rtlgen.rewards.simulation import SimulationReward
+
+pytestmark = [pytest.mark.requires_iverilog, pytest.mark.requires_bwrap]
+
+REF = "module RefModule(input [3:0] a, output [3:0] y); assign y = ~a; endmodule\n"
+TB = """module tb;
+  reg [3:0] a; wire [3:0] y, y_ref; integer i, errors = 0;
+  TopModule dut(.a(a), .y(y)); RefModule ref0(.a(a), .y(y_ref));
+  initial begin
+    for (i = 0; i < 16; i = i + 1) begin a = i; #1; if (y !== y_ref) errors = errors + 1; end
+    $display("Mismatches: %0d in %0d samples", errors, 16); $finish;
+  end
+endmodule
+"""
+GOOD = "```verilog\nmodule TopModule(input [3:0] a, output [3:0] y); assign y = ~a; endmodule\n```"
+HALF = "module TopModule(input [3:0] a, output [3:0] y); assign y = a[0] ? ~a : a; endmodule"
+BROKEN = "module TopModule(input [3:0] a, output [3:0] y); assign y = ; endmodule"
+
+
+def test_values(tmp_path):
+    reward = SimulationReward(cache_dir=str(tmp_path / "cache"))
+    chat = [{"role": "assistant", "content": GOOD}]
+    out = reward(["p"] * 5, [GOOD, HALF, BROKEN, "no code here", chat],
+                 testbench=[TB] * 4 + [TB], reference=[REF] * 5)
+    assert out[0] == 1.0 and out[4] == 1.0
+    assert out[1] == pytest.approx(0.5 * 0.5)  # wrong whenever a[0] == 0: 8 of 16 samples
+    assert out[2] == 0.0 and out[3] == 0.0
+
+
+def test_rows_without_testbench_are_none_and_pickle():
+    reward = SimulationReward(failure_value=-1.0)
+    assert reward(["p"], [GOOD], testbench=[None], reference=[REF]) == [None]
+    clone = pickle.loads(pickle.dumps(reward))
+    assert clone.failure_value == -1.0 and clone._sandbox is None
