@@ -1,9 +1,74 @@
-"""`rtlgen eval` commands (placeholder until its room lands)."""
+"""`rtlgen eval verilogeval`: score references, a completions file or a model on VerilogEval.
+
+    rtlgen eval verilogeval --task verilogeval-v2-spec-to-rtl --model golden --mode strict
+    rtlgen eval verilogeval --task verilogeval-v2-code-complete --completions samples.jsonl --json
+    rtlgen eval verilogeval --task verilogeval-v2-spec-to-rtl --model hf:Qwen/Qwen2.5-0.5B --samples 20
+
+Results go to --out (default runs/<task>-<timestamp>): results.jsonl (resumable), summary.json,
+report.md, chart.png, config.json. --json prints the summary as one JSON object on stdout.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Optional
+
 import typer
+
+from rtlgen.errors import InputError
+
+eval_app = typer.Typer(help="Evaluate RTL models on benchmarks.", no_args_is_help=True)
+
+
+def _problem_list(problems: str | None) -> tuple[str, ...]:
+    if not problems:
+        return ()
+    names = tuple(p.strip() for p in problems.split(",") if p.strip())
+    if not names:
+        raise InputError(f"--problems must list task ids separated by commas, not {problems!r}")
+    return names
+
+
+@eval_app.command("verilogeval")
+def verilogeval(
+    task: str = typer.Option(..., "--task", help="verilogeval-v1-human, verilogeval-v1-machine, "
+                             "verilogeval-v2-spec-to-rtl or verilogeval-v2-code-complete"),
+    model: Optional[str] = typer.Option(None, "--model", help="'golden' (the references) or a model spec "
+                                        "(hf:..., openai:...)"),
+    completions: Optional[str] = typer.Option(None, "--completions", help="JSONL of {task_id, completion}"),
+    mode: str = typer.Option("official", "--mode", help="official (upstream rules) or strict (forgery-proof)"),
+    samples: int = typer.Option(1, "--samples", help="completions per problem (n); n > 1 samples at T=0.85"),
+    shots: int = typer.Option(0, "--shots", help="in-context examples in the prompt, 0-4"),
+    out: Optional[str] = typer.Option(None, "--out", help="output dir (a re-run with the same dir resumes)"),
+    jobs: Optional[int] = typer.Option(None, "--jobs", help="concurrent simulations (default: all cores)"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON object"),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="VerilogEval data (v1/, v2/)"),
+    exclude_broken: bool = typer.Option(False, "--exclude-broken",
+                                        help="drop problems whose reference fails on this iverilog"),
+    problems: Optional[str] = typer.Option(None, "--problems", help="comma-separated task ids"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="only the first N problems"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="do not use the sandbox result cache"),
+) -> None:
+    """Score samples on a VerilogEval task; exit 0 when the run completed (whatever the score)."""
+    from rtlgen.evals.report import table
+    from rtlgen.evals.results import Mode
+    from rtlgen.evals.runner import EvalConfig, run_eval
+
+    if mode not in {m.value for m in Mode}:
+        raise InputError(f"--mode must be official or strict, not {mode!r}")
+    if problems and limit:
+        raise InputError("give either --problems or --limit, not both")
+    if jobs is not None and jobs < 1:
+        raise InputError(f"--jobs must be a positive integer, not {jobs!r}")
+    config = EvalConfig(task=task, mode=Mode(mode), model=model, completions=completions, samples=samples,
+                        shots=shots, out=out, jobs=jobs, data_dir=data_dir, exclude_broken=exclude_broken,
+                        problems=_problem_list(problems), limit=limit, cache=not no_cache)
+    summary = run_eval(config)
+    if as_json:
+        typer.echo(json.dumps({k: v for k, v in summary.items() if k != "per_problem"}))
+    else:
+        typer.echo(table(summary))
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.add_typer(eval_app, name="eval")

@@ -1,0 +1,111 @@
+"""Throughput of the VerilogEval runner against a sequential upstream-style flow, on this machine.
+
+    .venv/bin/python benchmarks/verilogeval_throughput.py [--data-dir ../shared/verilog-eval] [--n 20]
+
+1. n = 1: the full v2 spec-to-rtl golden set through ``rtlgen.evals`` (strict mode, bwrap sandbox, a
+   fresh empty result cache, all cores) vs the upstream-style flow: per problem a fresh temp dir,
+   ``iverilog`` compile and ``timeout 30 ./bin`` run, one after the other, log classified with
+   sv-iv-analyze's rules. The baseline is trusted reference code, so it alone calls ``subprocess``
+   directly (no sandbox): it is the thing being compared against, not part of rtlgen.
+2. n = 20 per problem, about half duplicates: 10 copies of the reference plus 10 distinct variants
+   (the reference with a distinct trailing comment), through the runner (strict, the cache from step 1
+   kept, duplicates run once) vs the same flow over all 20 samples.
+
+Prints wall times, ratios (targets: >= 2x at n = 1, >= 5x at n = 20) and the slowest problems.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rtlgen.evals.registry import get_task
+from rtlgen.evals.runner import EvalConfig, run_eval
+from rtlgen.sandbox import find_tool
+from rtlgen.sim.classify import classify_upstream
+
+TASK = "verilogeval-v2-spec-to-rtl"
+FLAGS = ("-Wall", "-Winfloop", "-Wno-timescale", "-g2012")
+
+
+def upstream_one(iverilog: str, name: str, code: str, test: str, ref: str) -> str:
+    """One sample the way upstream's Makefile does it: fresh dir, compile, `timeout 30 ./bin`, one log."""
+    d = tempfile.mkdtemp(prefix="ve-baseline-")
+    try:
+        for fname, text in ((f"{name}_sample01.sv", code), (f"{name}_test.sv", test), (f"{name}_ref.sv", ref)):
+            Path(d, fname).write_text(text)
+        with open(Path(d, "log"), "w") as log:
+            subprocess.run([iverilog, *FLAGS, "-s", "tb", "-o", "bin", f"{name}_sample01.sv", f"{name}_test.sv",
+                            f"{name}_ref.sv"], cwd=d, stdout=log, stderr=subprocess.STDOUT, check=False)
+            rc = subprocess.run(["timeout", "30", "./bin"], cwd=d, stdout=log, stderr=subprocess.STDOUT,
+                                check=False).returncode
+            if rc == 124:
+                log.write("TIMEOUT\n")
+        return classify_upstream(Path(d, "log").read_text(), code=code).value
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def upstream_flow(problems, samples: dict[str, list[str]]) -> tuple[float, int, dict[str, float]]:
+    iverilog = find_tool("iverilog")
+    t0, passed, per = time.monotonic(), 0, {}
+    for p in problems:
+        t1 = time.monotonic()
+        for code in samples[p.task_id]:
+            passed += upstream_one(iverilog, p.task_id, code, p.test, p.ref) == "pass"
+        per[p.task_id] = time.monotonic() - t1
+    return time.monotonic() - t0, passed, per
+
+
+def ours(tmp: Path, data_dir: str, name: str, completions: Path | None, cache: Path) -> dict:
+    cfg = EvalConfig(task=TASK, mode="strict", data_dir=data_dir, out=str(tmp / name), cache_dir=str(cache),
+                     model=None if completions else "golden", completions=str(completions) if completions else None,
+                     robust=False, progress=False)
+    return run_eval(cfg)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", default=os.environ.get("RTLGEN_VERILOGEVAL_DIR", "../shared/verilog-eval"))
+    ap.add_argument("--n", type=int, default=20, help="samples per problem in part 2 (< 2: skip it)")
+    args = ap.parse_args()
+    task = get_task(TASK)
+    problems = task.load(Path(args.data_dir))
+    golden = {p.task_id: task.golden(p) for p in problems}
+    tmp = Path(tempfile.mkdtemp(prefix="ve-bench-"))
+    cache = tmp / "cache"  # fresh: nothing cached at the start
+    try:
+        s1 = ours(tmp, args.data_dir, "n1", None, cache)
+        b1, b1_pass, per = upstream_flow(problems, {k: [v] for k, v in golden.items()})
+        print(f"n=1   ours (strict, sandbox, cold cache): {s1['wall_s']:7.2f} s  passed {len(s1['passed'])}/156")
+        print(f"n=1   upstream-style sequential:          {b1:7.2f} s  passed {b1_pass}/156")
+        print(f"n=1   speed-up: {b1 / s1['wall_s']:.2f}x (target >= 2x)")
+        print("slowest problems (upstream-style, n=1):")
+        for name, secs in sorted(per.items(), key=lambda kv: -kv[1])[:8]:
+            print(f"  {name:32s} {secs:6.2f} s")
+        if args.n < 2:
+            return 0
+        half = args.n // 2
+        multi = {k: [v] * (args.n - half) + [f"{v}\n// variant {i}\n" for i in range(half)] for k, v in golden.items()}
+        comp = tmp / "n20.jsonl"
+        comp.write_text("".join(json.dumps({"task_id": k, "completion": ["[BEGIN]\n" + c + "\n[DONE]" for c in v]})
+                                + "\n" for k, v in multi.items()))
+        s20 = ours(tmp, args.data_dir, "n20", comp, cache)
+        b20, b20_pass, _ = upstream_flow(problems, multi)
+        print(f"n={args.n}  ours (strict, duplicates once):  {s20['wall_s']:7.2f} s  pass@1 {s20['pass_at_1']:.4f}")
+        print(f"n={args.n}  upstream-style sequential:        {b20:7.2f} s  passed {b20_pass}/{156 * args.n}")
+        print(f"n={args.n}  speed-up: {b20 / s20['wall_s']:.2f}x (target >= 5x)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Benchmark tasks: the base class every task implements, and a registry of lazy ``"module:object"`` targets.
+
+Adding a benchmark family (RTLLM, ...) is one module under ``rtlgen/evals/tasks`` plus one line in
+``TASKS``. Each task carries a ``VERSION``, bumped whenever its scoring changes, and logged with results.
+"""
+
+from __future__ import annotations
+
+import abc
+import difflib
+import importlib
+from pathlib import Path
+
+from rtlgen.errors import InputError
+from rtlgen.evals.results import Problem, Verdict
+from rtlgen.llm.base import Prompt
+from rtlgen.llm.extract import Extraction
+from rtlgen.sandbox import Job, JobResult
+
+TASKS: dict[str, str] = {
+    "verilogeval-v1-human": "rtlgen.evals.tasks.verilogeval_v1:HUMAN",
+    "verilogeval-v1-machine": "rtlgen.evals.tasks.verilogeval_v1:MACHINE",
+    "verilogeval-v2-spec-to-rtl": "rtlgen.evals.tasks.verilogeval_v2:SPEC_TO_RTL",
+    "verilogeval-v2-code-complete": "rtlgen.evals.tasks.verilogeval_v2:CODE_COMPLETE",
+}
+
+
+class EvalTask(abc.ABC):
+    """One benchmark: how to load it, prompt for it, extract code, and judge a sample officially.
+
+    Strict scoring is generic: it needs only ``bench_sources`` and ``dut_source``.
+    """
+
+    name: str = ""
+    VERSION: int = 1
+    size: int = 0  # number of problems a complete data set has
+    dut_top: str = "TopModule"  # module the sample must define
+    tb_top: str = "tb"
+    broken: dict[int, frozenset[str]] = {}  # iverilog major version -> problems whose reference fails
+
+    @abc.abstractmethod
+    def load(self, data_dir: Path) -> list[Problem]:
+        """Every problem, in benchmark order; DataMissingError when files are absent."""
+
+    @abc.abstractmethod
+    def prompt(self, problem: Problem, data_dir: Path, shots: int) -> Prompt:
+        """Chat messages for a model, as upstream builds them."""
+
+    @abc.abstractmethod
+    def golden(self, problem: Problem) -> str:
+        """The reference solution as a sample (already code: no extraction)."""
+
+    @abc.abstractmethod
+    def extract(self, problem: Problem, response: str) -> tuple[Extraction, Extraction]:
+        """(upstream extraction, robust extraction) of one model response."""
+
+    @abc.abstractmethod
+    def official_job(self, problem: Problem, code: str) -> Job:
+        """The sandbox job upstream's harness would run for this sample."""
+
+    @abc.abstractmethod
+    def official_verdict(self, problem: Problem, code: str, result: JobResult) -> Verdict:
+        """Upstream's pass rule on that job's result."""
+
+    @abc.abstractmethod
+    def bench_sources(self, problem: Problem) -> dict[str, str]:
+        """Testbench and reference files (module ``tb_top`` and everything it needs except the DUT)."""
+
+    @abc.abstractmethod
+    def dut_source(self, problem: Problem, code: str) -> str:
+        """The complete design text of a sample (v1: prompt header + body)."""
+
+    def known_broken(self, iverilog_major: int | None) -> frozenset[str]:
+        """Problems whose reference fails on this iverilog (the nearest known version's list)."""
+        if not self.broken:
+            return frozenset()
+        if iverilog_major in self.broken:
+            return self.broken[iverilog_major]
+        nearest = min(self.broken, key=lambda v: abs(v - (iverilog_major or 0)))
+        return self.broken[nearest]
+
+
+def available_tasks() -> list[str]:
+    return sorted(TASKS)
+
+
+def get_task(name: str) -> EvalTask:
+    """The registered task ``name``; an unknown name fails with did-you-mean and the list."""
+    if name not in TASKS:
+        close = difflib.get_close_matches(name, TASKS, n=1, cutoff=0.4)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise InputError(f"unknown task {name!r}; {hint}available: {', '.join(available_tasks())}")
+    module_name, _, attr = TASKS[name].partition(":")
+    obj = getattr(importlib.import_module(module_name), attr)
+    task = obj() if isinstance(obj, type) else obj
+    if not isinstance(task, EvalTask):
+        raise TypeError(f"task target {TASKS[name]} is not an EvalTask")
+    return task

@@ -1,0 +1,91 @@
+"""Data the evaluation passes around: problems, modes, per-sample verdicts and results.
+
+Failure categories are strings: the upstream VerilogEval letters and rtlgen's own
+(``rtlgen.sim.classify.FailureCategory`` values), plus the evaluation-only ones in ``EvalCategory``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+
+
+class Mode(enum.StrEnum):
+    OFFICIAL = "official"  # bug-compatible with upstream: numbers compare with papers
+    STRICT = "strict"  # the code under test is hostile: nonce-tagged verdicts, static checks of the DUT
+
+
+class EvalCategory(enum.StrEnum):
+    """Categories only the evaluation assigns; all others are ``rtlgen.sim.classify.FailureCategory`` values."""
+
+    FORBIDDEN = "forbidden"  # strict: the DUT reaches outside itself (hierarchical names, $finish, foreign modules)
+    NO_VERDICT = "no_verdict"  # strict: the testbench never printed its own tagged verdict or never reached its end
+    MISSING = "missing"  # no completion was given for this problem
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One benchmark problem, as the task family loaded it."""
+
+    task_id: str  # e.g. "Prob001_zero" (v2) or "gatesv" (v1)
+    prompt: str  # the upstream prompt text (v2 _prompt.txt, v1 "prompt" = module header)
+    ref: str  # reference solution source (its module is RefModule in v2; v1: the canonical body)
+    test: str  # testbench source (module tb)
+    ifc: str = ""  # v2 code-complete module header (_ifc.txt); v1: the header in "prompt"
+    description: str = ""  # v1 natural-language description
+    known_broken: bool = False  # the reference itself fails on this iverilog (see the data README)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one simulated sample was judged."""
+
+    passed: bool
+    category: str  # EvalCategory / FailureCategory value; "pass" when passed
+    mismatches: int | None = None  # from the (trusted, in strict mode) verdict line
+    samples: int | None = None
+    detail: str = ""  # one line for people: the rule that decided
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """One line of results.jsonl."""
+
+    task_id: str
+    sample: int  # index of the completion for this problem, 0-based
+    extraction: str  # "golden", "upstream", "robust" or "given"
+    mode: str
+    passed: bool
+    category: str
+    code_sha: str  # sha256 of the code simulated: a resumed run re-runs a sample whose code changed
+    mismatches: int | None = None
+    samples: int | None = None
+    detail: str = ""
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    cached: bool = False
+    log_tail: str = ""
+
+    def key(self) -> tuple[str, int, str]:
+        return (self.task_id, self.sample, self.extraction)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> SampleResult:
+        names = cls.__dataclass_fields__.keys()
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A piece of code to judge: which problem, which completion, how it was extracted."""
+
+    task_id: str
+    index: int
+    extraction: str
+    code: str
+    truncated: bool = False
+    empty: bool = False
+    extra: dict = field(default_factory=dict, compare=False)

@@ -1,0 +1,343 @@
+"""Run a VerilogEval task end to end: samples in, results.jsonl + summary.json + report.md out, resumable.
+
+    from rtlgen.evals.runner import EvalConfig, run_eval
+    summary = run_eval(EvalConfig(task="verilogeval-v2-spec-to-rtl", model="golden", mode=Mode.STRICT))
+
+Samples come from the references (``model="golden"``), a completions file, or a model backend
+(generations are appended to ``generations.jsonl`` before any scoring, so a resumed run never
+regenerates). Every judged sample is appended to ``results.jsonl`` the moment it finishes; a re-run
+with the same ``out`` skips what is there (a torn last line from a kill is dropped) and re-judges a
+sample whose code changed. Simulation goes through ``run_many`` (all cores, identical jobs once, the
+on-disk result cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from rtlgen.errors import InputError
+from rtlgen.evals import report as report_mod
+from rtlgen.evals import strict as strict_mod
+from rtlgen.evals.datadir import resolve_data_dir
+from rtlgen.evals.registry import EvalTask, get_task
+from rtlgen.evals.results import Mode, Problem, Sample, SampleResult, Verdict
+from rtlgen.evals.scoring import RUN_TIMEOUT_S, estimated_cost, log_tail
+from rtlgen.llm.base import ModelBackend, SamplingParams
+from rtlgen.sandbox import Job, JobResult, Limits, Sandbox, SandboxConfig, default_cache_dir, run_many, tool_version
+from rtlgen.sim.classify import FailureCategory
+
+GOLDEN = "golden"
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    task: str  # registry name, e.g. verilogeval-v2-spec-to-rtl
+    mode: Mode = Mode.OFFICIAL  # official: upstream's rules; strict: forgery-proof
+    model: str | None = None  # "golden" (references as samples) or a model spec for rtlgen.llm.registry
+    completions: str | None = None  # JSONL of {task_id, completion: str | [str]}
+    samples: int = 1  # completions per problem (model and golden); n = 1 is greedy
+    shots: int = 0  # in-context examples (0-4) in the prompt
+    out: str | None = None  # output dir; None: runs/<task>-<timestamp>
+    jobs: int | None = None  # concurrent simulations; None: all cores
+    data_dir: str | None = None  # None: $RTLGEN_VERILOGEVAL_DIR, then the user cache
+    exclude_broken: bool = False  # drop problems whose reference fails on this iverilog
+    problems: tuple[str, ...] = ()  # only these task ids
+    limit: int | None = None  # only the first N problems
+    cache: bool = True  # use the sandbox result cache
+    cache_dir: str | None = None  # None: rtlgen.sandbox.default_cache_dir()
+    progress: bool = True  # tqdm bar on stderr
+    timeout_s: float = RUN_TIMEOUT_S  # wall clock per simulation; upstream's `timeout 30`
+    robust: bool = True  # also judge our robust extraction of each completion (not for golden)
+
+    def __post_init__(self) -> None:
+        sources = [x for x in (self.model, self.completions) if x]
+        if len(sources) != 1:
+            raise InputError("give exactly one of --model golden, --model SPEC or --completions FILE")
+        if self.samples < 1:
+            raise InputError(f"--samples must be a positive integer, not {self.samples!r}")
+        if not self.timeout_s > 0:
+            raise InputError(f"timeout must be a positive number of seconds, not {self.timeout_s!r}")
+        if self.limit is not None and self.limit < 1:
+            raise InputError(f"--limit must be a positive integer, not {self.limit!r}")
+        object.__setattr__(self, "mode", Mode(self.mode))
+        object.__setattr__(self, "problems", tuple(self.problems))
+
+
+# -- inputs ------------------------------------------------------------------------------------
+def read_jsonl(path: Path, *, what: str) -> list[tuple[int, dict]]:
+    """(line number, object) for every non-blank line; a bad line is an InputError naming file:line."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path}: {exc.strerror}") from exc
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            raise InputError(f"{path}:{lineno}: not a JSON object ({exc.msg}); fix or remove the line") from exc
+        if not isinstance(obj, dict):
+            raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+        rows.append((lineno, obj))
+    return rows
+
+
+def load_completions(path: str, known: set[str]) -> dict[str, list[str]]:
+    """task_id -> completions; unknown ids and malformed rows are InputErrors naming the file and line."""
+    out: dict[str, list[str]] = {}
+    for lineno, row in read_jsonl(Path(path), what="completions file"):
+        tid, comp = row.get("task_id"), row.get("completion")
+        if not isinstance(tid, str):
+            raise InputError(f"{path}:{lineno}: missing string field 'task_id'")
+        if tid not in known:
+            raise InputError(f"{path}:{lineno}: unknown task_id {tid!r} (not in this task's selected problems)")
+        comps = [comp] if isinstance(comp, str) else comp
+        if not isinstance(comps, list) or not all(isinstance(c, str) for c in comps):
+            raise InputError(f"{path}:{lineno}: 'completion' must be a string or a list of strings")
+        out.setdefault(tid, []).extend(comps)
+    return out
+
+
+def select_problems(problems: list[Problem], config: EvalConfig, broken: frozenset[str]) -> list[Problem]:
+    by_id = {p.task_id: p for p in problems}
+    if config.problems:
+        unknown = [p for p in config.problems if p not in by_id]
+        if unknown:
+            import difflib
+
+            close = difflib.get_close_matches(unknown[0], by_id, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise InputError(f"unknown problem {unknown[0]!r} in --problems for {config.task}{hint}")
+        problems = [by_id[p] for p in config.problems]
+    problems = [replace(p, known_broken=p.task_id in broken) for p in problems]
+    if config.exclude_broken:
+        problems = [p for p in problems if not p.known_broken]
+    return problems[: config.limit] if config.limit else problems
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def iverilog_info() -> tuple[str, int | None]:
+    version = tool_version("iverilog")
+    m = re.search(r"version (\d+)\.", version) or re.search(r"(\d+)\.\d+", version)
+    return version, (int(m.group(1)) if m else None)
+
+
+# -- samples -----------------------------------------------------------------------------------
+def responses_to_samples(task: EvalTask, problem: Problem, responses: list[str], robust: bool = True
+                         ) -> list[Sample]:
+    samples = []
+    for i, response in enumerate(responses):
+        for ext in task.extract(problem, response)[: 2 if robust else 1]:
+            samples.append(Sample(problem.task_id, i, ext.method, ext.code, truncated=ext.truncated, empty=ext.empty))
+    return samples
+
+
+def generate(config: EvalConfig, task: EvalTask, problems: list[Problem], data_dir: Path, out: Path,
+             backend: ModelBackend | None) -> dict[str, list[str]]:
+    """Responses per problem from ``generations.jsonl``, generating (and appending) only what is missing."""
+    path = out / "generations.jsonl"
+    have: dict[str, list[str]] = {}
+    if path.exists():
+        _repair_tail(path)
+        for _, row in read_jsonl(path, what="generations file"):
+            have[row["task_id"]] = row["responses"]
+    todo = [p for p in problems if len(have.get(p.task_id, [])) < config.samples]
+    if todo:
+        if backend is None:
+            from rtlgen.llm.registry import load_model
+
+            backend = load_model(config.model)
+        params = SamplingParams.greedy() if config.samples == 1 else SamplingParams.pass_at_k(n=config.samples)
+        batch = 8  # problems per generate() call: saved after each, so an interrupt loses at most one batch
+        for start in range(0, len(todo), batch):
+            chunk = todo[start:start + batch]
+            outs = backend.generate([task.prompt(p, data_dir, config.shots) for p in chunk], params)
+            with path.open("a") as fh:
+                for p, responses in zip(chunk, outs, strict=True):
+                    have[p.task_id] = list(responses)
+                    fh.write(json.dumps({"task_id": p.task_id, "responses": list(responses)}) + "\n")
+                fh.flush()
+    return {p.task_id: have[p.task_id][: config.samples] for p in problems}
+
+
+def collect_samples(config: EvalConfig, task: EvalTask, problems: list[Problem], data_dir: Path, out: Path,
+                    backend: ModelBackend | None) -> tuple[list[Sample], list[str]]:
+    """(samples to judge, task ids with no completion)."""
+    if config.model == GOLDEN:
+        return [Sample(p.task_id, i, "golden", task.golden(p)) for p in problems
+                for i in range(config.samples)], []
+    if config.completions:
+        given = load_completions(config.completions, {p.task_id for p in problems})  # checked once already: cheap
+    else:
+        given = generate(config, task, problems, data_dir, out, backend)
+    samples = [s for p in problems for s in responses_to_samples(task, p, given.get(p.task_id, []), config.robust)]
+    return samples, [p.task_id for p in problems if not given.get(p.task_id)]
+
+
+# -- results file ------------------------------------------------------------------------------
+def _repair_tail(path: Path) -> None:
+    """Drop a torn last line (a kill mid-write) so that appends start on a fresh line."""
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as fh:
+            fh.truncate(data.rfind(b"\n") + 1)
+
+
+def load_results(path: Path) -> dict[tuple[str, int, str], SampleResult]:
+    if not path.exists():
+        return {}
+    _repair_tail(path)
+    done = {}
+    for _, row in read_jsonl(path, what="results file"):
+        res = SampleResult.from_json(row)
+        done[res.key()] = res
+    return done
+
+
+def check_out_dir(out: Path, fingerprint: dict) -> None:
+    """Refuse to mix runs: an existing config.json in ``out`` must describe the same evaluation."""
+    path = out / "config.json"
+    if path.exists():
+        try:
+            old = json.loads(path.read_text()).get("fingerprint")
+        except ValueError:
+            old = None
+        if old is not None and old != fingerprint:
+            diff = sorted(k for k in fingerprint if old.get(k) != fingerprint[k])
+            raise InputError(f"{out} holds a different evaluation (differs in: {', '.join(diff)}); "
+                             "pass a new --out or delete that directory")
+
+
+# -- judging -----------------------------------------------------------------------------------
+@dataclass
+class _Pending:
+    sample: Sample
+    problem: Problem
+    job: Job
+    hardened: strict_mod.Hardened | None
+
+
+def _record(sample: Sample, mode: Mode, verdict: Verdict, result: JobResult | None) -> SampleResult:
+    category = verdict.category
+    if not verdict.passed and sample.empty:
+        category = FailureCategory.EMPTY_CODE.value
+    elif not verdict.passed and sample.truncated and category not in (FailureCategory.MISMATCH.value, "r"):
+        category = FailureCategory.TRUNCATED_CODE.value
+    return SampleResult(
+        task_id=sample.task_id, sample=sample.index, extraction=sample.extraction, mode=mode.value,
+        passed=verdict.passed, category=category, code_sha=_sha(sample.code), mismatches=verdict.mismatches,
+        samples=verdict.samples, detail=verdict.detail, wall_s=round(result.wall_s, 4) if result else 0.0,
+        cpu_s=round(result.cpu_s, 4) if result else 0.0, cached=bool(result and result.cached),
+        log_tail=log_tail(result) if result and not verdict.passed else "")
+
+
+def plan(task: EvalTask, mode: Mode, samples: list[Sample], problems: dict[str, Problem], timeout_s: float
+         ) -> tuple[list[_Pending], list[SampleResult]]:
+    """Jobs to run, and results decided without simulation (strict static rejections, empty robust code)."""
+    pending: list[_Pending] = []
+    decided: list[SampleResult] = []
+    hardened: dict[str, strict_mod.Hardened] = {}
+    for s in samples:
+        p = problems[s.task_id]
+        if s.extraction == "robust" and s.empty:
+            decided.append(_record(s, mode, Verdict(False, FailureCategory.EMPTY_CODE.value, detail="no code"), None))
+            continue
+        if mode is Mode.OFFICIAL:
+            pending.append(_Pending(s, p, _timed(task.official_job(p, s.code), timeout_s), None))
+            continue
+        dut = task.dut_source(p, s.code)
+        static = strict_mod.static_verdict(strict_mod.check_dut(dut))
+        if static is not None:
+            decided.append(_record(s, mode, static, None))
+            continue
+        if p.task_id not in hardened:
+            hardened[p.task_id] = strict_mod.harden_bench(task.bench_sources(p), task.dut_top, task.tb_top)
+        h = hardened[p.task_id]
+        pending.append(_Pending(s, p, _timed(strict_mod.strict_job(h, dut), timeout_s), h))
+    return pending, decided
+
+
+def _timed(job: Job, timeout_s: float) -> Job:
+    if timeout_s == RUN_TIMEOUT_S:
+        return job
+    return job.with_limits(Limits(wall_s=timeout_s, cpu_s=timeout_s + 5))
+
+
+def judge(task: EvalTask, mode: Mode, pending: _Pending, result: JobResult) -> SampleResult:
+    if mode is Mode.OFFICIAL:
+        verdict = task.official_verdict(pending.problem, pending.sample.code, result)
+    else:
+        verdict = strict_mod.verdict_strict(result, pending.hardened)
+    return _record(pending.sample, mode, verdict, result)
+
+
+def make_sandbox(config: EvalConfig) -> Sandbox:
+    cache_dir = (config.cache_dir or default_cache_dir()) if config.cache else None
+    return Sandbox(SandboxConfig(cache_dir=cache_dir))
+
+
+# -- the run -----------------------------------------------------------------------------------
+def default_out(task: str) -> Path:
+    return Path("runs") / f"{task}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def run_eval(config: EvalConfig, *, backend: ModelBackend | None = None, sandbox: Sandbox | None = None) -> dict:
+    """Judge every sample of ``config`` (resuming from ``config.out``); returns the summary dict."""
+    t0 = time.monotonic()
+    task = get_task(config.task)
+    data_dir = resolve_data_dir(config.data_dir)
+    version, major = iverilog_info()
+    broken = task.known_broken(major)
+    problems = select_problems(task.load(data_dir), config, broken)
+    out = Path(config.out) if config.out else default_out(config.task)
+    fingerprint = {"task": task.name, "task_version": task.VERSION, "mode": config.mode.value,
+                   "source": config.completions and os.path.abspath(config.completions) or config.model,
+                   "samples": config.samples, "shots": config.shots, "iverilog": version, "timeout_s": config.timeout_s,
+                   "robust": config.robust}
+    if config.completions:
+        load_completions(config.completions, {p.task_id for p in problems})  # bad input fails before out is touched
+    check_out_dir(out, fingerprint)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(
+        {"fingerprint": fingerprint, "config": {**asdict(config), "mode": config.mode.value},
+         "data_dir": str(data_dir), "out": str(out)}, indent=2) + "\n")
+    samples, missing = collect_samples(config, task, problems, data_dir, out, backend)
+    results_path = out / "results.jsonl"
+    done = load_results(results_path)
+    todo = [s for s in samples if (r := done.get((s.task_id, s.index, s.extraction))) is None
+            or r.code_sha != _sha(s.code)]
+    pending, decided = plan(task, config.mode, todo, {p.task_id: p for p in problems}, config.timeout_s)
+    sb = sandbox or make_sandbox(config)
+    with results_path.open("a") as fh:
+        def write(res: SampleResult) -> None:
+            done[res.key()] = res
+            fh.write(json.dumps(res.to_json()) + "\n")
+            fh.flush()
+
+        for res in decided:
+            write(res)
+        # longest first, so a slow problem does not run alone at the end of the batch
+        pending.sort(key=lambda x: -estimated_cost(x.problem.task_id, x.problem.test))
+        run_many(sb, [p.job for p in pending], workers=config.jobs,
+                 progress=config.task if config.progress else False,
+                 on_result=lambda i, r: write(judge(task, config.mode, pending[i], r)))
+    current = [done[(s.task_id, s.index, s.extraction)] for s in samples]
+    summary = report_mod.summarize(
+        task=task, config=config, problems=problems, results=current, missing=missing, iverilog=version,
+        excluded=sorted(broken) if config.exclude_broken else [], wall_s=time.monotonic() - t0, out=out)
+    report_mod.write_outputs(out, summary, current)
+    return summary
+
+
+__all__ = ["GOLDEN", "EvalConfig", "Mode", "load_completions", "run_eval"]
