@@ -44,18 +44,19 @@ def open_channels(count: int) -> tuple[list[int], list[int]]:
 
 def run_process(argv: list[str], *, cwd: str, env: dict[str, str], stdin: bytes | None,
                 wall_s: float, output_cap: int, channels: tuple[list[int], list[int]] | None = None,
-                channel_caps: list[int] | None = None) -> ProcessOutcome:
+                channel_caps: list[int] | None = None, hold_stdin: bool = False) -> ProcessOutcome:
     """Run ``argv`` to completion or until ``wall_s`` / an output cap is hit; never raises on the child's behaviour.
 
     ``channels`` (from ``open_channels``) are extra pipes the child inherits at their own fd numbers;
-    each is read under its own cap from ``channel_caps``, like stdout and stderr.
+    each is read under its own cap from ``channel_caps``, like stdout and stderr. ``hold_stdin``
+    gives the child a stdin pipe that stays open and silent until it ends (a timer source for it).
     """
     read_ends, write_ends = channels or ([], [])
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
             argv, cwd=cwd, env=env, start_new_session=True, close_fds=True, pass_fds=tuple(write_ends),
-            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdin=subprocess.PIPE if stdin or hold_stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
     finally:
@@ -111,6 +112,8 @@ def run_process(argv: list[str], *, cwd: str, env: dict[str, str], stdin: bytes 
     _kill_group(proc.pid)  # anything the child left running in its group
     proc.stdout.close()
     proc.stderr.close()
+    if hold_stdin and proc.stdin:
+        proc.stdin.close()
     for fd in read_ends:
         os.close(fd)
     returncode = os.waitstatus_to_exitcode(status) if status is not None else -signal.SIGKILL

@@ -184,27 +184,18 @@ class Sandbox:
         """All steps in one bwrap (see ``rtlgen.sandbox.fused``): one confinement start instead of one per step."""
         n = len(job.steps)
         step_limits = [s.limits or job.limits for s in job.steps]
-        outer = Limits(
-            wall_s=sum(lim.wall_s for lim in step_limits) + 2 * n + 1,
-            cpu_s=sum(lim.cpu_s for lim in step_limits) + n + 1,
-            memory_mb=max(lim.memory_mb for lim in step_limits),
-            output_bytes=_STATUS_CAP,
-            file_size_mb=max(lim.file_size_mb for lim in step_limits),
-            open_files=max(lim.open_files for lim in step_limits) + 2 * n + 8,
-            processes=max(lim.processes for lim in step_limits) + 4,
-            tmp_mb=max(lim.tmp_mb for lim in step_limits),
-        )
+        job_wall_s = sum(lim.wall_s for lim in step_limits) + 2 * n + 1  # backstop; steps have watchdogs
         read_ends, write_ends = open_channels(1 + 2 * n)
         out_fds = [(write_ends[1 + 2 * i], write_ends[2 + 2 * i]) for i in range(n)]
         argvs = [tuple(_inside(a, job_dir) for a in s.argv) for s in job.steps]
         script = fused.driver_script(job, write_ends[0], out_fds, argvs)
-        argv = bw.prlimit_prefix(outer) + bw.confine_argv(
-            self._bwrap, str(job_dir), uid, ro_paths=job.ro_paths, rw_paths=job.rw_paths, env=job.env,
-            tmp_mb=outer.tmp_mb)
+        # No prlimit around the driver: each step sets its own limits with ulimit (see fused.py).
+        argv = bw.confine_argv(self._bwrap, str(job_dir), uid, ro_paths=job.ro_paths, rw_paths=job.rw_paths,
+                               env=job.env, tmp_mb=max(lim.tmp_mb for lim in step_limits))
         caps = [_STATUS_CAP] + [lim.output_bytes for lim in step_limits for _ in range(2)]
         out = run_process(argv + [fused.BASH, "-c", script], cwd=str(job_dir), env={"PATH": "/usr/bin:/bin"},
-                          stdin=None, wall_s=outer.wall_s, output_cap=_STATUS_CAP,
-                          channels=(read_ends, write_ends), channel_caps=caps)
+                          stdin=None, wall_s=job_wall_s, output_cap=_STATUS_CAP,
+                          channels=(read_ends, write_ends), channel_caps=caps, hold_stdin=True)
         reports = fused.parse_status(out.channels[0].decode("utf-8", "replace"))
         results: list[StepResult] = []
         elapsed = 0.0
@@ -220,7 +211,7 @@ class Sandbox:
                                           max_rss_mb=round(out.max_rss_kb / 1024, 2)))
                 break
             elapsed += rep.wall_s
-            timed_out = rep.exit_code in (124, 137) and rep.wall_s >= limits.wall_s - 0.05
+            timed_out = rep.exit_code == 128 + signal.SIGKILL and rep.wall_s >= limits.wall_s - 0.05
             view = ProcessOutcome(returncode=rep.exit_code, stdout=stdout, stderr=stderr, wall_s=rep.wall_s,
                                   cpu_s=rep.cpu_s, max_rss_kb=out.max_rss_kb, timed_out=timed_out,
                                   output_overflow=False)
