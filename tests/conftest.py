@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,12 @@ _TOOL_MARKERS = {
     "requires_yosys": ["yosys", "yosys-abc"],
     "requires_bwrap": ["bwrap"],
 }
+
+
+def pytest_configure(config):
+    """Keep every cache the suite writes (job results, synthesis front end, data) out of the user's home."""
+    if not os.environ.get("RTLGEN_TEST_KEEP_CACHE"):
+        os.environ["RTLGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="rtlgen-test-cache-")
 
 
 def shared_dir() -> Path:

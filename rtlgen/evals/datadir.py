@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from rtlgen.errors import DataMissingError
+from rtlgen.paths import cache_root
 
 ENV_VAR = "RTLGEN_VERILOGEVAL_DIR"
 FETCH_HINT = "run `rtlgen data fetch verilogeval` or pass --data-dir"
@@ -17,9 +18,7 @@ FETCH_HINT = "run `rtlgen data fetch verilogeval` or pass --data-dir"
 
 def user_cache_dir() -> Path:
     """``$RTLGEN_CACHE_DIR/verilog-eval``, else ``$XDG_CACHE_HOME/rtlgen/verilog-eval`` (``~/.cache`` by default)."""
-    base = os.environ.get("RTLGEN_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "rtlgen")
-    return Path(base) / "verilog-eval"
+    return cache_root() / "verilog-eval"
 
 
 def resolve_data_dir(data_dir: str | None) -> Path:

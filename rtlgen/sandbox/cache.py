@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
+from rtlgen.paths import atomic_write, cache_root
 from rtlgen.sandbox.job import JobResult
 
 
 def default_cache_dir() -> str:
-    base = os.environ.get("RTLGEN_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "rtlgen")
-    return os.path.join(base, "jobs")
+    return str(cache_root() / "jobs")
 
 
 class ResultCache:
@@ -41,12 +39,7 @@ class ResultCache:
         return JobResult.from_json(data, cached=True)
 
     def put(self, key: str, result: JobResult) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(result.to_json(), fh)
-        os.replace(tmp, path)
+        atomic_write(self._path(key), json.dumps(result.to_json()).encode(), mode=0o600)
 
     def clear(self) -> None:
         for entry in self.directory.glob("*/*.json"):

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import time
+import weakref
 from pathlib import Path
 
 from rtlgen.sandbox.job import KilledBy
@@ -34,6 +35,8 @@ class SandboxSession:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         os.set_blocking(self.proc.stdout.fileno(), False)
         self._buf = bytearray()
+        # A session dropped without close() (a crashed worker, an exception) still loses its process and dir.
+        self._finalizer = weakref.finalize(self, _cleanup, self.proc.pid, None if keep_dir else job_dir)
 
     @property
     def alive(self) -> bool:
@@ -78,6 +81,7 @@ class SandboxSession:
                 self._buf += chunk
 
     def close(self) -> None:
+        self._finalizer.detach()
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -99,3 +103,12 @@ class SandboxSession:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _cleanup(pid: int, job_dir: Path | None) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if job_dir is not None:
+        shutil.rmtree(job_dir, ignore_errors=True)

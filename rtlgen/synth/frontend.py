@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rtlgen.errors import InputError
+from rtlgen.paths import atomic_write
 from rtlgen.sandbox import Job, KilledBy, Limits, Sandbox, Step, default_sandbox, find_tool
 from rtlgen.sandbox.tools import fingerprint
-from rtlgen.synth.liberty import atomic_write, synth_cache_dir
+from rtlgen.synth.liberty import synth_cache_dir
 from rtlgen.synth.qor import SynthError
 
 SUFFIXES = (".v", ".sv", ".aig", ".blif", ".bench")

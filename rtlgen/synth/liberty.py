@@ -9,31 +9,19 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 from rtlgen.errors import InputError
+from rtlgen.paths import atomic_write, cache_root
 
 DEFAULT_LIBERTY = Path(__file__).resolve().parent / "data" / "sky130hd_tt.lib.gz"
 
 
 def synth_cache_dir() -> Path:
     """``$RTLGEN_CACHE_DIR/synth`` (default ``~/.cache/rtlgen/synth``): front-end AIGs, plain liberty files."""
-    base = os.environ.get("RTLGEN_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "rtlgen")
-    path = Path(base) / "synth"
+    path = cache_root() / "synth"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary name then rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.chmod(tmp, 0o644)  # the confined ABC runs as another uid and must read it
-    os.replace(tmp, path)
 
 
 def resolve_liberty(path: str | os.PathLike | None = None) -> Path:
