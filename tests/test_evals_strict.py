@@ -42,6 +42,8 @@ STRICT_ONLY = {
     "readmem": HDR + 'reg [7:0] m [0:1]; initial $readmemh("Prob005_notgate_test.sv", m);\nassign out = ~in;\n'
                "endmodule\n",
     "bind": HDR + "assign out = ~in;\nbind tb RefModule extra(.in(1'b0), .out());\nendmodule\n",
+    # an undotted call resolves upward: this reaches a task the testbench defines
+    "upward_call": HDR + "assign out = ~in;\ninitial wait_for_end_of_timestep();\nendmodule\n",
 }
 
 
@@ -134,3 +136,14 @@ def test_static_check_allows_ordinary_designs():
           "endmodule\nmodule Sub(input x, output y); assign y = x; endmodule\n")
     check = check_dut(ok)
     assert check.ok, check
+
+
+def test_upward_subroutine_calls_are_rejected():
+    """Verilog looks an undotted task/function name up through the parents: a DUT could call the bench's
+    own task (``clear_errors();`` zeroing its error count passes upstream's harness)."""
+    for call in ("clear_errors();", "clear_errors;", "x = get_count(1);"):
+        check = check_dut(HDR + f"integer x; assign out = ~in; initial begin {call} end\nendmodule\n")
+        assert any("does not declare" in p for p in check.forbidden), (call, check)
+    own = (HDR + "function automatic f(input v); f = ~v; endfunction\ntask t; endtask\n"
+           "assign out = f(in); initial begin t; t(); end\nendmodule\n")
+    assert check_dut(own).ok, check_dut(own)

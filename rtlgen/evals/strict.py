@@ -5,8 +5,9 @@ Three layers, each enough against some forgery, together against all we know of:
 1. Static check of the DUT with pyslang (``check_dut``): no system task outside a whitelist (so no
    ``$finish``/``$stop``/``$fatal``, ``$system``, file I/O, ``$readmem``), no ``$root``/``$unit``,
    no dotted name whose first part is not declared in the sample (``tb.x``, ``good1.q`` reached by
-   upward lookup), no instance of a module the sample does not define (``RefModule``), no ``bind``,
-   DPI or ``include``.
+   upward lookup), no call of a task or function the sample does not declare (Verilog resolves an
+   undotted call upward, so ``clear_errors();`` would reach a task of the bench), no instance of a
+   module the sample does not define (``RefModule``), no ``bind``, DPI or ``include``.
 2. The testbench is rewritten per run (``harden_bench``): every module it defines gets a random
    suffix (the DUT cannot name ``tb``/``RefModule``/``stimulus_gen``), its verdict line carries a
    second, secret tag (``%m`` leaks the module suffix, never the tag), and its own ``$finish`` prints a
@@ -55,7 +56,10 @@ class Hardened:
 
 
 def _names(tree) -> tuple[set[str], set[str], list[tuple[str, str]], list[str]]:
-    """(declared names, defined module names, [(instantiated type, text)], [leftmost parts of dotted names])."""
+    """(declared names, defined module names, [(instantiated type, text)], references to check).
+
+    References are leftmost parts of dotted names, ``"\0" + name`` for forbidden constructs and
+    ``"\1" + name`` for calls of undotted subroutine names."""
     from pyslang import syntax
 
     sk = syntax.SyntaxKind
@@ -64,6 +68,7 @@ def _names(tree) -> tuple[set[str], set[str], list[tuple[str, str]], list[str]]:
     insts: list[tuple[str, str]] = []
     dotted: list[str] = []
     forbidden: list[str] = []
+    calls: list[str] = []
 
     def visit(node) -> bool:
         kind = getattr(node, "kind", None)
@@ -77,6 +82,12 @@ def _names(tree) -> tuple[set[str], set[str], list[tuple[str, str]], list[str]]:
             declared.add(node.name.valueText)
         elif kind == sk.GenerateBlock and node.beginName is not None:
             declared.add(node.beginName.name.valueText)
+        elif kind == sk.FunctionPrototype and getattr(node.name, "kind", None) == sk.IdentifierName:
+            declared.add(node.name.identifier.valueText)
+        elif kind == sk.InvocationExpression and getattr(node.left, "kind", None) == sk.IdentifierName:
+            calls.append(node.left.identifier.valueText)
+        elif kind == sk.ExpressionStatement and getattr(node.expr, "kind", None) == sk.IdentifierName:
+            calls.append(node.expr.identifier.valueText)  # a task enable without parentheses
         elif kind == sk.HierarchyInstantiation:
             insts.append((node.type.valueText, str(node).strip()[:80]))
         elif kind == sk.ScopedName:
@@ -94,7 +105,7 @@ def _names(tree) -> tuple[set[str], set[str], list[tuple[str, str]], list[str]]:
         return True
 
     tree.root.visit(visit)
-    return declared, modules, insts, dotted + ["\0" + f for f in forbidden]
+    return declared, modules, insts, dotted + ["\0" + f for f in forbidden] + ["\1" + c for c in calls]
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,9 @@ def check_dut(source: str) -> DutCheck:
             if sysname.startswith("$") and sysname in ALLOWED_SYSTEM_NAMES:
                 continue
             problems.append(f"{sysname} is not allowed in the design")
+        elif ref.startswith("\1"):
+            if ref[1:] not in declared:
+                problems.append(f"call of '{ref[1:]}', which the design does not declare (it would resolve upward)")
         elif ref not in declared:
             problems.append(f"hierarchical reference through '{ref}', which the design does not declare")
     for type_name, text in insts:
