@@ -38,6 +38,8 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(RTLGEN) doctor
 	$(RTLGEN) sim run rtlgen/sim/examples/counter.v rtlgen/sim/examples/counter_tb.v --top counter_tb
+	$(RTLGEN) eval verilogeval --task verilogeval-v2-spec-to-rtl --model golden --mode strict \
+	  --data-dir $(SHARED)/verilog-eval --out runs/demo-golden-strict
 
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)
@@ -47,6 +49,8 @@ lint: setup
 
 bench: setup
 	$(PY) benchmarks/sandbox_overhead.py
+	$(PY) benchmarks/verilogeval_throughput.py
+	$(PY) benchmarks/synth_recipes.py --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
