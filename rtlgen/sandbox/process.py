@@ -70,41 +70,16 @@ def run_process(argv: list[str], *, cwd: str, env: dict[str, str], stdin: bytes 
         proc.stdin.close()
     fds = [proc.stdout.fileno(), proc.stderr.fileno(), *read_ends]
     caps = [output_cap, output_cap, *(channel_caps or [output_cap] * len(read_ends))]
-    bufs = [bytearray() for _ in fds]
-    index = {fd: i for i, fd in enumerate(fds)}
-    sel = selectors.DefaultSelector()
-    for fd in fds:
-        os.set_blocking(fd, False)
-        sel.register(fd, selectors.EVENT_READ)
-    timed_out = False
-    overflow: int | None = None
-    deadline = start + wall_s
     try:
-        while sel.get_map() and overflow is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            for key, _ in sel.select(timeout=min(remaining, 0.5)):
-                try:
-                    chunk = os.read(key.fd, 65536)
-                except BlockingIOError:
-                    continue
-                if not chunk:
-                    sel.unregister(key.fd)
-                    continue
-                i = index[key.fd]
-                room = caps[i] - len(bufs[i])
-                bufs[i] += chunk[:max(room, 0)]
-                if len(chunk) > room:
-                    overflow = i
-    finally:
-        if timed_out or overflow is not None:
-            _kill_group(proc.pid)
-        sel.close()
-    # Output closed (or we gave up on it): wait for the exit, still bounded by the deadline.
+        bufs, timed_out, overflow = _pump(fds, caps, start + wall_s)
+    except BaseException:  # an interrupt mid-run must not leave the job running
+        _kill_group(proc.pid)
+        raise
     killed = timed_out or overflow is not None
-    status, rusage = _wait(proc.pid, time.monotonic() + 5 if killed else deadline)
+    if killed:
+        _kill_group(proc.pid)
+    # Output closed (or we gave up on it): wait for the exit, still bounded by the deadline.
+    status, rusage = _wait(proc.pid, time.monotonic() + 5 if killed else start + wall_s)
     if status is None:
         timed_out = True
         _kill_group(proc.pid)
@@ -124,6 +99,36 @@ def run_process(argv: list[str], *, cwd: str, env: dict[str, str], stdin: bytes 
         max_rss_kb=rusage.ru_maxrss if rusage else 0, timed_out=timed_out, output_overflow=overflow is not None,
         channels=tuple(bytes(b) for b in bufs[2:]), overflow_index=overflow,
     )
+
+
+def _pump(fds: list[int], caps: list[int], deadline: float) -> tuple[list[bytearray], bool, int | None]:
+    """Read every fd until all close, the deadline passes, or one goes over its cap.
+
+    Returns (buffers, timed_out, index of the stream that overflowed or None)."""
+    bufs = [bytearray() for _ in fds]
+    index = {fd: i for i, fd in enumerate(fds)}
+    with selectors.DefaultSelector() as sel:
+        for fd in fds:
+            os.set_blocking(fd, False)
+            sel.register(fd, selectors.EVENT_READ)
+        while sel.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return bufs, True, None
+            for key, _ in sel.select(timeout=min(remaining, 0.5)):
+                try:
+                    chunk = os.read(key.fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    sel.unregister(key.fd)
+                    continue
+                i = index[key.fd]
+                room = caps[i] - len(bufs[i])
+                bufs[i] += chunk[:max(room, 0)]
+                if len(chunk) > room:
+                    return bufs, False, i
+    return bufs, False, None
 
 
 def _wait(pid: int, deadline: float):
