@@ -145,3 +145,13 @@ def test_agent_with_cocotb_test(tmp_path, sandbox):
                        cocotb=("test_adder", COCOTB_TEST), sandbox=sandbox)
     assert [h.passed for h in result.history] == [False, True] and result.test_source.value == "given"
     assert result.testbench_path.endswith("test_adder.py")
+
+
+def test_top_is_taken_from_a_given_testbench():
+    from rtlgen.agent.loop import guess_top_from_testbench
+
+    tb = ("module tb;\n  reg [3:0] a; wire [3:0] y;\n  // Other u_other(.a(a));\n  TopModule dut(.a(a), .y(y));\n"
+          "  stim #(.W(4)) s(.a(a));\n  initial begin if (a) $display(\"x\"); end\nendmodule\n"
+          "module stim #(parameter W = 1) (output reg [W-1:0] a); endmodule\n")
+    assert guess_top_from_testbench(tb) == "TopModule"
+    assert guess_top_from_testbench("module tb; A a(); B b(); endmodule") is None

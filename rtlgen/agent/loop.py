@@ -46,7 +46,7 @@ class TestSource(enum.StrEnum):
 
 @dataclass(frozen=True)
 class AgentConfig:
-    top: str | None = None  # design top module; None: guessed from the spec, else "top"
+    top: str | None = None  # design top module; None: what a given testbench instantiates, the spec's name, "top"
     rounds: int = 3  # model answers per candidate (first try + repairs)
     samples: int = 1  # candidates sampled
     temperature: float | None = None  # None: 0 (greedy) for one sample, 0.8 for several
@@ -121,6 +121,19 @@ def guess_top(spec: str) -> str | None:
     return None
 
 
+_KEYWORDS_BEFORE_PAREN = {"module", "if", "for", "while", "case", "begin", "assign", "always", "initial", "function",
+                          "task", "repeat", "wait", "forever", "casez", "casex", "else", "posedge", "negedge"}
+
+
+def guess_top_from_testbench(tb: str) -> str | None:
+    """The one module a given testbench instantiates without defining it: the design it expects."""
+    defined = {n for n, _ in split_modules(tb)}
+    body = re.sub(r"//[^\n]*|/\*.*?\*/|\"[^\"\n]*\"", " ", tb, flags=re.S)
+    used = re.findall(r"^\s*([A-Za-z_]\w*)\s+(?:#\s*\(.*?\)\s*)?[A-Za-z_]\w*\s*\(", body, re.M | re.S)
+    wanted = list(dict.fromkeys(u for u in used if u not in defined and u not in _KEYWORDS_BEFORE_PAREN))
+    return wanted[0] if len(wanted) == 1 else None
+
+
 def find_testbench_top(tb: str, design_top: str) -> str | None:
     """The testbench module that no other module instantiates (the last such one)."""
     names = [n for n, _ in split_modules(tb) if n != design_top]
@@ -135,7 +148,8 @@ class Agent:
                  testbench: str | None = None, cocotb: tuple[str, str] | None = None,
                  sandbox: Sandbox | None = None) -> None:
         self.spec, self.model, self.config, self.out_dir = spec, model, config, Path(out_dir)
-        self.top = config.top or guess_top(spec) or "top"
+        self.top = (config.top or (testbench and guess_top_from_testbench(testbench)) or guess_top(spec)
+                    or "top")
         self.cocotb = cocotb  # (test module name, its Python source)
         given = testbench is not None or cocotb is not None
         self.source = TestSource.GIVEN if given else TestSource.GENERATED
@@ -268,4 +282,4 @@ def run_agent(spec: str, model: ModelBackend, config: AgentConfig, out_dir: Path
     return Agent(spec, model, config, out_dir, testbench=testbench, cocotb=cocotb, sandbox=sandbox).run()
 
 
-__all__ = ["Agent", "AgentConfig", "AgentResult", "RoundRecord", "TestSource", "guess_top", "run_agent"]
+__all__ = ["Agent", "AgentConfig", "AgentResult", "RoundRecord", "TestSource", "guess_top", "guess_top_from_testbench", "run_agent"]

@@ -55,7 +55,7 @@ def _print_human(result) -> None:
 def spec2rtl(
     spec: str = typer.Argument(..., help="specification: a file, or the text itself"),
     model: str = typer.Option(..., "--model", help="model spec: hf:PATH, openai:MODEL@URL, scripted:FILE.yaml"),
-    top: Optional[str] = typer.Option(None, "--top", help="top module name (default: from the spec, else 'top')"),
+    top: Optional[str] = typer.Option(None, "--top", help="top module name (default: what --test instantiates, else from the spec, else 'top')"),
     test: Optional[Path] = typer.Option(None, "--test", help="a Verilog testbench to pass"),
     cocotb: Optional[Path] = typer.Option(None, "--cocotb", help="a cocotb test (Python file) to pass"),
     rounds: int = typer.Option(3, "--rounds", min=1, help="model answers per candidate (first + repairs)"),
