@@ -25,3 +25,20 @@ def test_scripted_model_through_verilogeval(tmp_path, shared):
     assert [g["task_id"] for g in generations] == ["Prob001_zero", "Prob002_m2014_q4i"]
     assert generations[0]["responses"] == [ANSWER]
     assert summary  # it ran and wrote results; the scores themselves are the runner's business
+
+
+def test_model_spec_through_the_cli(tmp_path, shared, capsys):
+    """`rtlgen eval verilogeval --model SPEC --json`: one right and one wrong answer, scored in strict mode."""
+    from rtlgen.cli.main import main
+
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps([ANSWER, "module TopModule(output zero); assign zero = 1'b1; endmodule"]))
+    argv = ["eval", "verilogeval", "--task", "verilogeval-v2-spec-to-rtl", "--model", f"scripted:{answers}",
+            "--mode", "strict", "--problems", "Prob001_zero,Prob002_m2014_q4i", "--data-dir",
+            str(shared / "verilog-eval"), "--out", str(tmp_path / "eval"), "--no-cache", "--json"]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["task"] == "verilogeval-v2-spec-to-rtl" and summary["mode"] == "strict"
+    assert summary["passed"] == ["Prob001_zero"] and summary["pass_at_1"] == pytest.approx(0.5)
+    assert main(argv) == 0  # a re-run resumes from the saved generations and results
+    assert json.loads(capsys.readouterr().out)["passed"] == ["Prob001_zero"]
