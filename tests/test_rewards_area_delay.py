@@ -27,11 +27,6 @@ WRONG = "module add(input [7:0] a, input [7:0] b, output [8:0] y); assign y = a 
 BROKEN = "module add(input [7:0] a, b, output [8:0] y); assign y = a + ; endmodule"
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("RTLGEN_CACHE_DIR", str(tmp_path / "cache"))
-
-
 def test_pickle_round_trip_and_completion_text():
     reward = AreaDelayReward(failure_value=-1.0, recipe="resyn2x2")
     clone = pickle.loads(pickle.dumps(reward))
