@@ -212,3 +212,17 @@ def test_tmp_is_private_and_size_limited(sandbox):
     res = sandbox.run(sh("head -c 3000000 /dev/zero > /tmp/fill; echo rc=$?; ls -ld /tmp",
                          limits=Limits(wall_s=10, tmp_mb=1)))
     assert "rc=1" in res.stdout and "No space left" in res.stderr
+
+
+def test_pool_stops_queued_jobs_when_the_caller_fails(sandbox):
+    jobs = [sh(f"echo {i}; sleep 0.2") for i in range(40)]
+    seen = []
+
+    def boom(i, r):
+        seen.append(i)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_many(sandbox, jobs, workers=2, on_result=boom)
+    time.sleep(0.5)
+    assert sandbox.cache.misses < 10  # the other queued jobs were cancelled, not run

@@ -32,7 +32,8 @@ def run_many(sandbox: Sandbox, jobs: Sequence[Job], *, workers: int | None = Non
         followers.setdefault(first[k], []).append(i)
     results: list[JobResult | None] = [None] * len(jobs)
     bar = _progress(len(jobs), progress)
-    with ThreadPoolExecutor(max_workers=workers or default_workers()) as ex:
+    ex = ThreadPoolExecutor(max_workers=workers or default_workers())
+    try:
         futures = {ex.submit(sandbox.run, jobs[i]): i for i in first.values()}
         for fut in as_completed(futures):
             lead = futures[fut]
@@ -43,6 +44,11 @@ def run_many(sandbox: Sandbox, jobs: Sequence[Job], *, workers: int | None = Non
                     on_result(i, res)
             if bar:
                 bar.update(len(followers[lead]))
+    except BaseException:
+        # Ctrl-C or a failing callback: queued jobs must not go on running; those in flight end at their limits.
+        ex.shutdown(wait=False, cancel_futures=True)
+        raise
+    ex.shutdown(wait=True)
     if bar:
         bar.close()
     return results  # type: ignore[return-value]
