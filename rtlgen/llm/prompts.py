@@ -108,8 +108,3 @@ def v1_prompt(description: str, header: str) -> Prompt:
     commented = "\n".join("// " + line for line in description.strip().splitlines())
     user = PROMPT_PREFIXES[CODE_COMPLETE] + commented + "\n\n" + header
     return [ChatMessage("system", SYSTEM_MESSAGES[CODE_COMPLETE]), ChatMessage("user", user)]
-
-
-def render_plain(prompt: Prompt) -> str:
-    """One string for backends without a chat template: system text, then the user text."""
-    return "\n".join(m.content.strip("\n") if m.role == "system" else m.content for m in prompt)
