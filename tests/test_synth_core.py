@@ -94,7 +94,8 @@ def test_session_metrics_cec_reuse_restart(shared, sandbox):
         assert base["none"].and_nodes == 209 and base["none"].levels == 42
         assert base["resyn2"].and_nodes < 209 and base["resyn2"].area > 0 and base["resyn2"].delay > 0
         assert abc.cec(c432, RESYN2)
-        again = abc.evaluate(c432, RESYN2 + ("balance",))  # starts from the resyn2 snapshot
+        abc.evaluate(c432, RESYN2, keep_prefixes=(len(RESYN2),))
+        again = abc.evaluate(c432, RESYN2 + ("balance",), reuse_snapshots=True)  # starts from the resyn2 snapshot
         assert again.and_nodes <= base["resyn2"].and_nodes
         assert abc.restarts == 0 and abc.requests >= 5
         os.killpg(abc.process.pid, signal.SIGKILL)  # the session we started dies under us

@@ -57,7 +57,7 @@ class Evaluator:
         self.evaluations += 1
         keep = (len(key),) + ((keep_prefix,) if keep_prefix else ())
         try:
-            qor = self.session.evaluate(self.design, from_actions(key), keep_prefixes=keep)
+            qor = self.session.evaluate(self.design, from_actions(key), keep_prefixes=keep, reuse_snapshots=True)
         except SynthError:
             self.failures += 1
             ratio = math.inf
