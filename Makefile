@@ -6,7 +6,7 @@ VENV      ?= .venv
 PY        := $(VENV)/bin/python
 RTLGEN    := $(VENV)/bin/rtlgen
 SHARED    ?= $(abspath ../shared)
-APT_PKGS  := iverilog verilator yosys bubblewrap ccache util-linux python3-venv
+APT_PKGS  := iverilog verilator yosys bubblewrap ccache util-linux python3-venv g++ make
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
@@ -17,9 +17,9 @@ export RTLGEN_SHARED := $(SHARED)
 setup: tools venv
 
 tools:
-	@missing=; for t in iverilog vvp verilator yosys yosys-abc bwrap ccache prlimit setpriv; do \
+	@missing=; for t in iverilog vvp verilator yosys yosys-abc bwrap ccache prlimit setpriv g++; do \
 	  command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
-	python3 -m venv --help >/dev/null 2>&1 || missing="$$missing venv"; \
+	python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$$missing venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing EDA tools (missing:$$missing)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PKGS) >/dev/null; \
