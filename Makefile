@@ -41,8 +41,10 @@ demo: setup
 	$(RTLGEN) eval verilogeval --task verilogeval-v2-spec-to-rtl --model golden --mode strict \
 	  --data-dir $(SHARED)/verilog-eval --out runs/demo-golden-strict
 
+# pytest exits 5 when it collected no test: that is a failure here, said in words.
 test: setup
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	@$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
 
 lint: setup
 	$(VENV)/bin/ruff check .
