@@ -22,10 +22,19 @@ _TOOL_MARKERS = {
 }
 
 
+_TEST_CACHE: list[str] = []
+
+
 def pytest_configure(config):
     """Keep every cache the suite writes (job results, synthesis front end, data) out of the user's home."""
     if not os.environ.get("RTLGEN_TEST_KEEP_CACHE"):
-        os.environ["RTLGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="rtlgen-test-cache-")
+        _TEST_CACHE.append(tempfile.mkdtemp(prefix="rtlgen-test-cache-"))
+        os.environ["RTLGEN_CACHE_DIR"] = _TEST_CACHE[-1]
+
+
+def pytest_unconfigure(config):
+    for path in _TEST_CACHE:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def shared_dir() -> Path:
