@@ -17,7 +17,7 @@ KNOWN_TOOLS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "vvp": ("VVP", ("-V",), "apt-get install iverilog"),
     "verilator": ("VERILATOR", ("--version",), "apt-get install verilator"),
     "yosys": ("YOSYS", ("-V",), "apt-get install yosys"),
-    "yosys-abc": ("YOSYS_ABC", ("-q", "quit"), "apt-get install yosys"),
+    "yosys-abc": ("YOSYS_ABC", ("-c", "version"), "apt-get install yosys"),
     "bwrap": ("BWRAP", ("--version",), "apt-get install bubblewrap"),
     "ccache": ("CCACHE", ("--version",), "apt-get install ccache"),
 }
@@ -64,7 +64,7 @@ def tool_version(name: str) -> str:
         raise ToolMissingError(f"{name} at {path} does not run ({exc}); reinstall it") from exc
     text = (out.stdout + out.stderr).decode(errors="replace")
     for line in text.splitlines():
-        if re.search(r"\d+\.\d+", line):
+        if re.search(r"\d+\.\d+", line) and "command line" not in line:
             return line.strip()
     return text.strip().splitlines()[0] if text.strip() else "unknown"
 
