@@ -15,6 +15,7 @@ from typing import Optional
 
 import typer
 
+from rtlgen.cli.options import sandbox_for, unsafe_option
 from rtlgen.errors import InputError
 
 eval_app = typer.Typer(help="Evaluate RTL models on benchmarks.", no_args_is_help=True)
@@ -48,6 +49,7 @@ def verilogeval(
     problems: Optional[str] = typer.Option(None, "--problems", help="comma-separated task ids"),
     limit: Optional[int] = typer.Option(None, "--limit", help="only the first N problems"),
     no_cache: bool = typer.Option(False, "--no-cache", help="do not use the sandbox result cache"),
+    unsafe: bool = unsafe_option(),
 ) -> None:
     """Score samples on a VerilogEval task; exit 0 when the run completed (whatever the score)."""
     from rtlgen.evals.report import table
@@ -63,7 +65,9 @@ def verilogeval(
     config = EvalConfig(task=task, mode=Mode(mode), model=model, completions=completions, samples=samples,
                         shots=shots, out=out, jobs=jobs, data_dir=data_dir, exclude_broken=exclude_broken,
                         problems=_problem_list(problems), limit=limit, cache=not no_cache)
-    summary = run_eval(config)
+    from rtlgen.sandbox import default_cache_dir
+
+    summary = run_eval(config, sandbox=sandbox_for(unsafe, None if no_cache else default_cache_dir()))
     if as_json:
         typer.echo(json.dumps({k: v for k, v in summary.items() if k != "per_problem"}))
     else:

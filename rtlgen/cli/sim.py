@@ -18,6 +18,7 @@ from pathlib import Path
 
 import typer
 
+from rtlgen.cli.options import sandbox_for, unsafe_option
 from rtlgen.errors import InputError
 
 sim_app = typer.Typer(help="Simulate or check Verilog through the sandbox.", no_args_is_help=True)
@@ -50,12 +51,6 @@ def read_sources(paths: list[Path]) -> dict[str, str]:
     return sources
 
 
-def _sandbox(unsafe: bool):
-    from rtlgen.sandbox import default_sandbox
-
-    return default_sandbox(unsafe=unsafe)
-
-
 @sim_app.command("run")
 def run(
     files: list[Path] = typer.Argument(..., help="Verilog/SystemVerilog files, compiled in this order"),
@@ -63,7 +58,7 @@ def run(
     simulator: str = typer.Option("icarus", "--simulator", help="icarus or verilator"),
     timeout: float = typer.Option(30.0, "--timeout", help="wall-clock seconds for the simulation step"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
-    unsafe: bool = typer.Option(False, "--unsafe-no-sandbox", help="run without bubblewrap (trusted code only)"),
+    unsafe: bool = unsafe_option(),
 ) -> None:
     """Compile and simulate FILES with TOP as the root, in the sandbox."""
     from rtlgen.sandbox import Limits
@@ -74,7 +69,7 @@ def run(
     sources = read_sources(files)
     # --timeout is for the simulation; compiling keeps the default limits (Verilator has its own build limits)
     sim = get_simulator(simulator, **({"compile_limits": Limits()} if simulator == "icarus" else {}))
-    result = sim.run(sources, top, sandbox=_sandbox(unsafe), limits=Limits(wall_s=timeout))
+    result = sim.run(sources, top, sandbox=sandbox_for(unsafe), limits=Limits(wall_s=timeout))
     if as_json:
         print(json.dumps(result.to_json()))
     else:
@@ -99,7 +94,7 @@ def _print_human(result) -> None:
 def lint(
     files: list[Path] = typer.Argument(..., help="Verilog/SystemVerilog files"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
-    unsafe: bool = typer.Option(False, "--unsafe-no-sandbox", help="run without bubblewrap (trusted code only)"),
+    unsafe: bool = unsafe_option(),
 ) -> None:
     """Check FILES with pyslang (per file, in-process) and `iverilog -t null` (all files, sandboxed)."""
     from rtlgen.sim.icarus import syntax_check
@@ -107,7 +102,7 @@ def lint(
 
     sources = read_sources(files)
     slang = {name: parse_diagnostics(text, name) for name, text in sources.items()}
-    icarus = syntax_check(sources, sandbox=_sandbox(unsafe))
+    icarus = syntax_check(sources, sandbox=sandbox_for(unsafe))
     slang_errors = sum(d.severity in ("error", "fatal") for ds in slang.values() for d in ds)
     ok = slang_errors == 0 and icarus.compiled
     if as_json:

@@ -15,6 +15,7 @@ from typing import Optional
 
 import typer
 
+from rtlgen.cli.options import sandbox_for, unsafe_option
 from rtlgen.errors import InputError
 
 
@@ -65,6 +66,7 @@ def spec2rtl(
     max_new_tokens: int = typer.Option(2048, "--max-new-tokens", min=1, help="tokens per answer"),
     seed: int = typer.Option(0, "--seed", help="base sampling seed"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    unsafe: bool = unsafe_option(),
 ) -> None:
     """Write RTL from a specification, verify it, and repair it from compiler and simulator feedback."""
     from rtlgen.agent import AgentConfig, run_agent
@@ -79,7 +81,8 @@ def spec2rtl(
                          max_new_tokens=max_new_tokens, seed=seed)
     backend = load_model(model)
     try:
-        result = run_agent(text, backend, config, out, testbench=tb_text, cocotb=cocotb_test)
+        result = run_agent(text, backend, config, out, testbench=tb_text, cocotb=cocotb_test,
+                           sandbox=sandbox_for(unsafe))
     finally:
         backend.close()
     (out / "result.json").write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")

@@ -14,6 +14,8 @@ from typing import Optional
 
 import typer
 
+from rtlgen.cli.options import sandbox_for, unsafe_option
+
 synth_app = typer.Typer(help="Synthesis QoR (Yosys + ABC) and ABC recipe search.", no_args_is_help=True)
 
 
@@ -27,13 +29,15 @@ def qor_cmd(design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.bench"),
             recipe: str = typer.Option("resyn2", help="resyn2, resyn2xN, none, or 'cmd; cmd; ...'"),
             top: Optional[str] = typer.Option(None, help="top module (Verilog); default: auto"),
             check: bool = typer.Option(True, help="cec the mapped result against the original"),
-            as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+            as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+            unsafe: bool = unsafe_option()) -> None:
     """AIG nodes/levels and mapped area, delay, ADP of DESIGN after RECIPE."""
     from rtlgen.synth import AbcSession, load_design, parse_recipe
 
     steps = parse_recipe(recipe)
-    d = load_design(design, top=top)
-    with AbcSession(liberty) as abc:
+    sandbox = sandbox_for(unsafe)
+    d = load_design(design, top=top, sandbox=sandbox)
+    with AbcSession(liberty, sandbox=sandbox) as abc:
         q = abc.evaluate(d, steps)
         equivalent = abc.cec(d, steps) if check else None
     out = {"design": d.name, "recipe": list(steps), **q.to_json(), "equivalent": equivalent}
@@ -52,7 +56,8 @@ def optimize_cmd(design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.ben
                  length: int = typer.Option(10, help="recipe length (10 as ABC-RL, 20 as OpenABC-D)"),
                  liberty: Optional[Path] = typer.Option(None, help="liberty file; default sky130hd tt"),
                  top: Optional[str] = typer.Option(None, help="top module (Verilog); default: auto"),
-                 as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+                 as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+                 unsafe: bool = unsafe_option()) -> None:
     """Search ABC recipes for DESIGN at a budget of recipe evaluations; report the cec-checked best."""
     from rtlgen.errors import InputError
     from rtlgen.synth import AbcSession, get_method, load_design, optimize
@@ -60,8 +65,9 @@ def optimize_cmd(design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.ben
     get_method(method)  # fail on a bad name before any tool runs
     if budget < 1 or length < 1:
         raise InputError(f"--budget and --length must be positive integers, not {budget} / {length}")
-    d = load_design(design, top=top)
-    with AbcSession(liberty) as abc:
+    sandbox = sandbox_for(unsafe)
+    d = load_design(design, top=top, sandbox=sandbox)
+    with AbcSession(liberty, sandbox=sandbox) as abc:
         result = optimize(d, abc, method=method, budget=budget, seed=seed, length=length)
     out = result.to_json()
     if as_json:
