@@ -34,7 +34,7 @@ def run_many(sandbox: Sandbox, jobs: Sequence[Job], *, workers: int | None = Non
     bar = _progress(len(jobs), progress)
     ex = ThreadPoolExecutor(max_workers=workers or default_workers())
     try:
-        futures = {ex.submit(sandbox.run, jobs[i]): i for i in first.values()}
+        futures = {ex.submit(sandbox.run, jobs[i], key=keys[i]): i for i in first.values()}
         for fut in as_completed(futures):
             lead = futures[fut]
             res = fut.result()

@@ -92,10 +92,12 @@ class Sandbox:
         tools = {s.argv[0]: fingerprint(s.argv[0]) for s in job.steps}
         return job.key(tools) + ":" + self.config.backend.value
 
-    def run(self, job: Job) -> JobResult:
-        key = None
-        if self.cache is not None and job.cacheable:
-            key = self.key(job)
+    def run(self, job: Job, *, key: str | None = None) -> JobResult:
+        """Run ``job`` (or return its cached result); ``key`` is ``self.key(job)`` when the caller has it."""
+        if self.cache is None or not job.cacheable:
+            key = None
+        else:
+            key = key or self.key(job)
             hit = self.cache.get(key)
             if hit is not None:
                 return hit
@@ -108,9 +110,7 @@ class Sandbox:
         """Start ``job``'s single step as a long-lived confined process; see ``rtlgen.sandbox.session``."""
         if len(job.steps) != 1:
             raise InputError("a session job has exactly one step")
-        self._jobs_root.mkdir(parents=True, exist_ok=True)
-        job_dir = Path(tempfile.mkdtemp(prefix="rtlgen-session-", dir=self._jobs_root))
-        uid = self._next_uid()
+        job_dir, uid = self._new_job_dir("rtlgen-session-")
         self._populate(job_dir, job, uid)
         argv, env, cwd = self._argv(job, job.steps[0], job_dir, uid, job.steps[0].limits or job.limits)
         return SandboxSession(argv, cwd=cwd, env=env, job_dir=job_dir, keep_dir=self.config.keep_dirs)
@@ -121,10 +121,13 @@ class Sandbox:
             n = next(self._uid_counter)
         return self.config.uid_base + (os.getpid() * 7 + n) % self.config.uid_count
 
-    def _execute(self, job: Job) -> JobResult:
+    def _new_job_dir(self, prefix: str) -> tuple[Path, int]:
+        """A fresh, empty directory for one job or session, and the private uid it will run as."""
         self._jobs_root.mkdir(parents=True, exist_ok=True)
-        job_dir = Path(tempfile.mkdtemp(prefix="rtlgen-job-", dir=self._jobs_root))
-        uid = self._next_uid()
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=self._jobs_root)), self._next_uid()
+
+    def _execute(self, job: Job) -> JobResult:
+        job_dir, uid = self._new_job_dir("rtlgen-job-")
         try:
             self._populate(job_dir, job, uid)
             if self.config.backend is Backend.BWRAP and fused.can_fuse(job):
