@@ -14,7 +14,7 @@ import signal
 import stat
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from rtlgen.errors import InputError, SandboxUnavailableError
@@ -48,7 +48,6 @@ class SandboxConfig:
     cache_dir: str | None = None  # result cache; None disables caching
     uid_base: int = 200_000  # first of the private uids jobs run as when rtlgen runs as root
     uid_count: int = 4096  # private uids cycled through; more than the concurrent jobs
-    extra: dict = field(default_factory=dict)
 
 
 def sandbox_status() -> tuple[bool, str]:
