@@ -7,14 +7,12 @@ Adding a benchmark family (RTLLM, ...) is one module under ``rtlgen/evals/tasks`
 from __future__ import annotations
 
 import abc
-import difflib
-import importlib
 from pathlib import Path
 
-from rtlgen.errors import InputError
 from rtlgen.evals.results import Problem, Verdict
 from rtlgen.llm.base import Prompt
 from rtlgen.llm.extract import Extraction
+from rtlgen.registry import import_target, unknown
 from rtlgen.sandbox import Job, JobResult
 
 TASKS: dict[str, str] = {
@@ -87,11 +85,8 @@ def available_tasks() -> list[str]:
 def get_task(name: str) -> EvalTask:
     """The registered task ``name``; an unknown name fails with did-you-mean and the list."""
     if name not in TASKS:
-        close = difflib.get_close_matches(name, TASKS, n=1, cutoff=0.4)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise InputError(f"unknown task {name!r}; {hint}available: {', '.join(available_tasks())}")
-    module_name, _, attr = TASKS[name].partition(":")
-    obj = getattr(importlib.import_module(module_name), attr)
+        raise unknown("task", name, available_tasks(), cutoff=0.4)
+    obj = import_target(TASKS[name])
     task = obj() if isinstance(obj, type) else obj
     if not isinstance(task, EvalTask):
         raise TypeError(f"task target {TASKS[name]} is not an EvalTask")

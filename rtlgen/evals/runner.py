@@ -29,6 +29,7 @@ from rtlgen.evals.registry import EvalTask, get_task
 from rtlgen.evals.results import Mode, Problem, Sample, SampleResult, Verdict
 from rtlgen.evals.scoring import RUN_TIMEOUT_S, estimated_cost, log_tail
 from rtlgen.llm.base import ModelBackend, SamplingParams
+from rtlgen.registry import suggestion
 from rtlgen.sandbox import Job, JobResult, Limits, Sandbox, SandboxConfig, default_cache_dir, run_many, tool_version
 from rtlgen.sim.classify import FailureCategory
 
@@ -111,11 +112,9 @@ def select_problems(problems: list[Problem], config: EvalConfig, broken: frozens
     if config.problems:
         unknown = [p for p in config.problems if p not in by_id]
         if unknown:
-            import difflib
-
-            close = difflib.get_close_matches(unknown[0], by_id, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise InputError(f"unknown problem {unknown[0]!r} in --problems for {config.task}{hint}")
+            hint = suggestion(unknown[0], by_id, list_known=False)
+            raise InputError(f"unknown problem {unknown[0]!r} in --problems for {config.task}"
+                             + (f"; {hint}" if hint else ""))
         problems = [by_id[p] for p in config.problems]
     problems = [replace(p, known_broken=p.task_id in broken) for p in problems]
     if config.exclude_broken:

@@ -7,11 +7,10 @@ reference solutions handle it before calling here.
 
 from __future__ import annotations
 
-import importlib
-
 from rtlgen.errors import InputError
 from rtlgen.llm.base import ModelBackend
-from rtlgen.llm.spec import ModelSpec, did_you_mean, parse_spec
+from rtlgen.llm.spec import ModelSpec, parse_spec
+from rtlgen.registry import import_target, unknown
 
 SCHEMES: dict[str, str] = {
     "hf": "rtlgen.llm.hf_backend:HFBackend",  # transformers, local dir or hub id
@@ -24,9 +23,8 @@ def backend_class(scheme: str) -> type[ModelBackend]:
     """The backend class registered for ``scheme``; unknown names list the known ones."""
     target = SCHEMES.get(scheme)
     if target is None:
-        raise InputError(f"unknown model scheme {scheme!r}{did_you_mean(scheme, [*SCHEMES, 'golden'])}")
-    module_name, _, attr = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), attr)
+        raise unknown("model scheme", scheme, sorted([*SCHEMES, "golden"]))
+    cls = import_target(target)
     if not (isinstance(cls, type) and issubclass(cls, ModelBackend)):
         raise TypeError(f"{target} is not a ModelBackend subclass")
     return cls

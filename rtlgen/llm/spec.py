@@ -7,13 +7,13 @@ being ignored.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from rtlgen.errors import InputError
+from rtlgen.registry import suggestion
 
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9_+-]*):(?P<rest>.*)$", re.DOTALL)
 
@@ -69,10 +69,7 @@ def _number(spec: ModelSpec, key: str, default, kind, minimum):
 
 def did_you_mean(name: str, known) -> str:
     """``"; did you mean 'x'? available: a, b"`` for error messages."""
-    names = sorted(known)
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ";"
-    return f"{hint} available: {', '.join(names) or '(none)'}"
+    return "; " + suggestion(name, sorted(known))
 
 
 def parse_spec(raw: str) -> ModelSpec:

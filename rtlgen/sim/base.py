@@ -11,12 +11,12 @@ A simulator only *builds* jobs (argv + files, see ``rtlgen.sandbox.Job``) and *p
 from __future__ import annotations
 
 import abc
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import replace
 
 from rtlgen.errors import InputError
+from rtlgen.registry import unknown
 from rtlgen.sandbox import Job, JobResult, KilledBy, Limits, Sandbox, default_sandbox
 from rtlgen.sim.classify import classify
 from rtlgen.sim.result import SimResult, SimStatus
@@ -147,9 +147,6 @@ SIMULATORS: Mapping[str, type[Simulator]] = _Registry()
 
 def get_simulator(name: str, **options) -> Simulator:
     """A configured simulator by registry name; an unknown name lists the known ones."""
-    known = list(SIMULATORS)
-    if name not in known:
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise InputError(f"unknown simulator {name!r}; {hint}available: {', '.join(known)}")
+    if name not in SIMULATORS:
+        raise unknown("simulator", name, SIMULATORS)
     return SIMULATORS[name](**options)

@@ -6,12 +6,11 @@
 
 from __future__ import annotations
 
-import difflib
-import importlib
 import time
 from dataclasses import dataclass
 
 from rtlgen.errors import InputError
+from rtlgen.registry import import_target, unknown
 from rtlgen.synth.abc_session import AbcSession
 from rtlgen.synth.frontend import Design
 from rtlgen.synth.qor import EvalStatus, QoR
@@ -30,11 +29,8 @@ METHODS: dict[str, str] = {
 
 def get_method(name: str) -> type[SearchMethod]:
     if name not in METHODS:
-        close = difflib.get_close_matches(name, METHODS, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise InputError(f"unknown search method {name!r}; {hint}available: {', '.join(METHODS)}")
-    module, cls = METHODS[name].split(":")
-    target = getattr(importlib.import_module(module), cls)
+        raise unknown("search method", name, METHODS)
+    target = import_target(METHODS[name])
     if not issubclass(target, SearchMethod):
         raise InputError(f"{METHODS[name]} is not a SearchMethod")
     return target
