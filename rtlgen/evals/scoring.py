@@ -20,6 +20,7 @@ from rtlgen.sandbox import Job, JobResult, KilledBy, Limits
 from rtlgen.sim.classify import FailureCategory as FC
 from rtlgen.sim.classify import classify_upstream
 from rtlgen.sim.icarus import IcarusSimulator
+from rtlgen.sim.verdict import mismatch_counts
 
 RUN_TIMEOUT_S = 30.0  # upstream's `timeout 30`
 COMPILE_LIMITS = Limits(wall_s=60.0, cpu_s=60.0)
@@ -75,16 +76,11 @@ def classify_v2_log(log: str, sample_code: str) -> str:
     return classify_upstream(log, code=sample_code).value
 
 
-def _last_mismatch(log: str) -> tuple[int | None, int | None]:
-    found = re.findall(r"^Mismatches: (\d+) in (\d+) samples$", log, re.M)
-    return (int(found[-1][0]), int(found[-1][1])) if found else (None, None)
-
-
 def verdict_v2(result: JobResult, sample_code: str) -> Verdict:
     """Official v2 verdict for a sample simulated by ``icarus_job`` (sample, test, ref)."""
     killed = killed_category(result)
     log = combined_log(result)
-    mism, total = _last_mismatch(log)
+    mism, total = mismatch_counts(log) or (None, None)
     if killed:
         return Verdict(False, killed, mism, total, f"sandbox stopped the run ({result.killed_by.value})")
     category = classify_v2_log(log, sample_code)
