@@ -28,12 +28,12 @@ from rtlgen.agent.testbench import (
     design_ports,
     harness_trace,
     split_answer,
-    split_modules,
     verify,
     verify_cocotb,
 )
 from rtlgen.agent.transcript import Transcript
 from rtlgen.llm.base import ModelBackend, SamplingParams
+from rtlgen.llm.extract import split_modules
 from rtlgen.sandbox import Limits, Sandbox, default_sandbox
 
 

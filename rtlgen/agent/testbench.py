@@ -15,11 +15,9 @@ import enum
 import re
 from dataclasses import dataclass, field
 
-from rtlgen.llm.extract import extract_robust
+from rtlgen.llm.extract import extract_robust, split_modules
 from rtlgen.sim.verdict import mismatch_counts, tb_verdict  # noqa: F401 - re-exported for the agent
 
-_MODULE = re.compile(r"^[ \t]*(?:module|macromodule)\s+([A-Za-z_][A-Za-z0-9_$]*)(.*?)(?:\bendmodule\b|\Z)",
-                     re.M | re.S)
 _TB_NAMES = ("tb", "testbench", "test", "tb_top", "top_tb")
 _CLOCKS = ("clk", "clock", "i_clk", "clk_i")
 _RESETS = ("reset", "rst", "areset", "rst_n", "resetn", "reset_n", "arst_n", "aresetn", "i_rst", "rst_i")
@@ -34,11 +32,6 @@ class Answer:
     modules: tuple[str, ...]  # names of every module found, in order
     truncated: bool  # the last module never reached endmodule (token limit, endless text)
     problem: str | None  # why this answer cannot be verified, for the verdict and the next prompt
-
-
-def split_modules(code: str) -> list[tuple[str, str]]:
-    """(name, text) for every module in ``code``, in order."""
-    return [(m.group(1), m.group(0).strip("\n") + "\n") for m in _MODULE.finditer(code)]
 
 
 def split_answer(response: str, top: str, *, accept_testbench: bool) -> Answer:

@@ -117,12 +117,18 @@ def extract_upstream(task: str, response: str, ifc: str = "") -> Extraction:
 # -- robust ------------------------------------------------------------------------------------
 _FENCE = re.compile(r"^\s*```[^\n]*\n(.*?)(?:^\s*```|\Z)", re.M | re.S)
 _BEGIN_DONE = re.compile(r"\[BEGIN\](.*?)(?:\[DONE\]|\Z)", re.S)
-_MODULE_SPAN = re.compile(r"^[ \t]*(?:module|macromodule)\b.*?(?:\bendmodule\b|\Z)", re.M | re.S)
+_MODULE = re.compile(r"^[ \t]*(?:module|macromodule)\s+([A-Za-z_][A-Za-z0-9_$]*)(.*?)(?:\bendmodule\b|\Z)",
+                     re.M | re.S)
+
+
+def split_modules(code: str) -> list[tuple[str, str]]:
+    """(name, text) for every ``module ... endmodule`` in ``code``, in order; the last may be unclosed."""
+    return [(m.group(1), m.group(0).strip("\n") + "\n") for m in _MODULE.finditer(code)]
 
 
 def _module_spans(text: str) -> tuple[str, bool]:
     """Every ``module ... endmodule`` span in ``text`` (prose dropped); truncated if the last is unclosed."""
-    spans = [m.group(0) for m in _MODULE_SPAN.finditer(text)]
+    spans = [span for _, span in split_modules(text)]
     if not spans:
         return "", False
     truncated = not spans[-1].rstrip().endswith("endmodule")
