@@ -226,3 +226,9 @@ def test_pool_stops_queued_jobs_when_the_caller_fails(sandbox):
         run_many(sandbox, jobs, workers=2, on_result=boom)
     time.sleep(0.5)
     assert sandbox.cache.misses < 10  # the other queued jobs were cancelled, not run
+
+
+def test_tools_that_read_etc_still_start(sandbox):
+    """/etc holds only ld.so.cache, but must be traversable: perl (run by verilator) probes /etc/perl."""
+    res = sandbox.run(Job.single(["/usr/bin/perl", "-e", "use warnings; use strict; print 42"]))
+    assert res.ok and res.stdout == "42", res.stderr

@@ -6,7 +6,7 @@ import pytest
 
 from rtlgen.sandbox import Limits, has_tool
 from rtlgen.sim import FailureCategory, SimStatus, VerilatorSimulator
-from rtlgen.sim.verilator import lint, perl_lib_env
+from rtlgen.sim.verilator import lint
 
 TB = """module tb;
   reg [3:0] q = 0;
@@ -34,11 +34,6 @@ def test_build_job_argv():
 def test_ccache_is_read_only_for_jobs(tmp_path):
     job = VerilatorSimulator(ccache_dir=str(tmp_path / "cc")).build_job({"a.sv": "x"}, top="a")
     assert job.env["CCACHE_READONLY"] == "1" and str(tmp_path / "cc") in job.ro_paths and not job.rw_paths
-
-
-def test_perl_lib_env_skips_etc():
-    env = perl_lib_env()
-    assert "/etc/perl" not in env.get("PERL5LIB", "").split(":")
 
 
 @pytest.mark.requires_verilator

@@ -18,7 +18,6 @@ writable) fills it, with the Verilator runtime objects that every later build th
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 from collections.abc import Sequence
@@ -40,23 +39,6 @@ _WARM_DESIGNS = (
     "module warm; initial begin #1 $display(\"warm\"); $finish; end endmodule\n",
     "module warm; initial begin $display(\"warm\"); $finish; end endmodule\n",
 )
-_PERL_INC_GLOBS = (  # Debian's @INC minus /etc/perl, in perl's order
-    "/usr/local/lib/*/perl/*", "/usr/local/share/perl/*", "/usr/lib/*/perl5/*", "/usr/share/perl5",
-    "/usr/lib/*/perl-base", "/usr/lib/*/perl/*", "/usr/share/perl/*",
-)
-
-
-def perl_lib_env() -> dict[str, str]:
-    """PERL5LIB naming perl's library dirs, so perl never has to look in /etc/perl.
-
-    Why: the sandbox's /etc exists only to hold ld.so.cache and is mode 0700, so the job uid gets
-    EACCES on /etc/perl (first in Debian's @INC) and perl dies "Can't locate warnings.pm". PERL5LIB
-    entries come first in @INC, so every module is found before /etc/perl is tried.
-    """
-    dirs = [d for pattern in _PERL_INC_GLOBS for d in sorted(glob.glob(pattern)) if os.path.isdir(d)]
-    return {"PERL5LIB": ":".join(dirs)} if dirs else {}
-
-
 class VerilatorSimulator(Simulator):
     name = "verilator"
 
@@ -73,7 +55,7 @@ class VerilatorSimulator(Simulator):
         self.ccache_writable = ccache_writable  # True only for trusted code: a shared writable cache is a channel
 
     def _env_and_paths(self) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]:
-        env = {"OBJCACHE": "", **perl_lib_env()}
+        env = {"OBJCACHE": ""}
         if not self.ccache_dir:
             return env, (), ()
         if not has_tool("ccache"):
@@ -146,7 +128,7 @@ def lint_job(sources: Sources, *, top: str | None = None, flags: Sequence[str] =
     files = check_sources(sources, top)
     argv = (find_tool("verilator"), "--lint-only", *flags, *(("--top-module", top) if top else ()),
             *compile_units(files))
-    return Job(steps=(Step(argv),), files=files, limits=limits or Limits(wall_s=60), env=perl_lib_env())
+    return Job(steps=(Step(argv),), files=files, limits=limits or Limits(wall_s=60))
 
 
 def parse_lint(result: JobResult, *, code: str | None = None) -> SimResult:
