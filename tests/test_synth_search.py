@@ -63,14 +63,9 @@ def test_method_respects_budget_and_is_equivalent(method, c432_session):
 @pytest.mark.requires_yosys
 @pytest.mark.requires_bwrap
 @pytest.mark.requires_data
-def test_reported_qor_is_the_recipe_run_from_the_start(shared, sandbox):
+def test_reported_qor_is_the_recipe_run_from_the_start(c432_session, sandbox):
     """Snapshot reuse is approximate (ABC is node-order sensitive); what optimize reports must not be."""
-    from rtlgen.synth.abc_session import AbcSession
-    from rtlgen.synth.frontend import load_design
-    from rtlgen.synth.search import optimize
-
-    c432 = load_design(shared / "synth-bench" / "validation" / "c432.aig")
-    with AbcSession(sandbox=sandbox) as abc:
-        res = optimize(c432, abc, method="mcts", budget=30, seed=1)
+    c432, abc = c432_session
+    res = optimize(c432, abc, method="mcts", budget=30, seed=1)
     with AbcSession(sandbox=sandbox) as fresh:
         assert fresh.evaluate(c432, res.recipe) == res.qor
