@@ -73,11 +73,6 @@ def get_tool(name: str) -> Tool:
     return Tool(name=name, path=find_tool(name), version=tool_version(name))
 
 
-@functools.lru_cache(maxsize=4096)
-def _fingerprint_path(path: str, size: int, mtime_ns: int) -> str:
-    return f"{path}:{size}:{mtime_ns}"
-
-
 def fingerprint(executable: str) -> str:
     """Identity of an executable for cache keys: resolved path, size and mtime (a reinstall changes it)."""
     path = executable if os.path.isabs(executable) else (shutil.which(executable) or executable)
@@ -85,4 +80,4 @@ def fingerprint(executable: str) -> str:
         st = os.stat(path)
     except OSError:
         return f"{executable}:missing"
-    return _fingerprint_path(os.path.realpath(path), st.st_size, st.st_mtime_ns)
+    return f"{os.path.realpath(path)}:{st.st_size}:{st.st_mtime_ns}"
