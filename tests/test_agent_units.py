@@ -8,25 +8,31 @@ import pytest
 
 from rtlgen.agent.loop import find_testbench_top, guess_top
 from rtlgen.agent.ranking import CandidateScore, cluster_by_traces, rank
-from rtlgen.agent.testbench import design_ports, harness_trace, random_harness, split_answer, tb_verdict
+from rtlgen.agent.testbench import design_ports, harness_trace, random_harness, split_answer
+from rtlgen.sim.judge import BenchProtocol
+from rtlgen.sim.judge.verdict import verdict_from_said
 from rtlgen.cli.main import main
 from rtlgen.sandbox import Limits
 
 
-@pytest.mark.parametrize("log,code,killed,passed", [
-    ("Mismatches: 0 in 100 samples\n", 0, False, True),
-    ("Hint: Output 'out' has 3 mismatches.\nMismatches: 3 in 100 samples\n", 0, False, False),
-    ("all good\n", 0, False, True),
-    ("", 0, False, True),
-    ("test 3 FAIL: got 2\n", 0, False, False),
-    ("ERROR: assertion failed\n", 0, False, False),
-    ("Mismatches: 0 in 0 samples\n", 0, False, False),
-    ("Mismatches: 0 in 10 samples\n", 1, False, False),
-    ("Mismatches: 0 in 10 samples\n", 0, True, False),
-    ("no errors, FAILures, or failed tests\n", 0, False, True),  # lower case / word parts are not a verdict
+@pytest.mark.parametrize("protocol,said,passed", [
+    (BenchProtocol.MISMATCH_COUNT, ["Mismatches: 0 in 100 samples"], True),
+    (BenchProtocol.MISMATCH_COUNT, ["Hint: Output 'out' has 3 mismatches.", "Mismatches: 3 in 100 samples"], False),
+    (BenchProtocol.MISMATCH_COUNT, ["Mismatches: 0 in 0 samples"], False),
+    (BenchProtocol.MISMATCH_COUNT, ["Mismatches: 0 in 10 samples"] * 2, False),  # a second one: forged
+    (BenchProtocol.MISMATCH_COUNT, [], False),
+    (BenchProtocol.SILENT, ["all good"], True),
+    (BenchProtocol.SILENT, [], True),
+    (BenchProtocol.SILENT, ["test 3 FAIL: got 2"], False),
+    (BenchProtocol.SILENT, ["ERROR assertion failed"], False),
+    (BenchProtocol.SILENT, ["no errors, FAILures, or failed tests"], True),  # lower case / word parts
+    (BenchProtocol.PASS_LINE, ["===========Your Design Passed==========="], True),
+    (BenchProtocol.PASS_LINE, ["===========Error===========", "Passed"], False),
+    (BenchProtocol.PASS_LINE, ["done"], False),
 ])
-def test_tb_verdict_rule(log, code, killed, passed):
-    assert tb_verdict(log, code, killed)[0] is passed
+def test_judge_protocol_rules(protocol, said, passed):
+    """What the bench said (its tagged segments) decides; the judge reads only those."""
+    assert verdict_from_said(protocol, said).passed is passed
 
 
 def test_split_answer_testbench_and_problems():

@@ -10,7 +10,11 @@ import json
 import pytest
 
 from rtlgen.evals.runner import EvalConfig, run_eval
-from rtlgen.evals.strict import check_dut, harden_bench, strict_job, verdict_strict
+from rtlgen.evals.strict import bench_for
+from rtlgen.sim.judge.harden import harden
+from rtlgen.sim.judge.jobs import JudgeLimits, SimulatorKind, simulation_job
+from rtlgen.sim.judge.static import check_design as check_dut
+from rtlgen.sim.judge.verdict import read_run
 
 pytestmark = [pytest.mark.requires_iverilog, pytest.mark.requires_bwrap, pytest.mark.requires_data]
 
@@ -112,20 +116,26 @@ def _problem(shared):
                                            ("ref_instance", "m"), ("hier_tb", "p"), ("hier_upward", "p")])
 def test_unchecked_forgeries_still_fail(sandbox, shared, name, expected):
     task, problem = _problem(shared)
-    hardened = harden_bench(task.bench_sources(problem), task.dut_top)
-    verdict = verdict_strict(sandbox.run(strict_job(hardened, FORGERIES[name])), hardened)
+    hardened = harden(bench_for(task, problem))
+    verdict = _simulate(sandbox, hardened, FORGERIES[name])
     assert not verdict.passed
-    assert verdict.category == expected, verdict
+    assert verdict.category.value == expected, verdict
+
+
+def _simulate(sandbox, hardened, design):
+    job, n = simulation_job(SimulatorKind.ICARUS, hardened.files, hardened.top, design, JudgeLimits())
+    return read_run(sandbox.run(job), n_compile=n, protocol=hardened.protocol, tag=hardened.tag,
+                    has_end=hardened.has_end, tool="iverilog", trust="strict")
 
 
 def test_golden_passes_hardened_bench_and_nonces_differ(sandbox, shared):
     task, problem = _problem(shared)
-    a = harden_bench(task.bench_sources(problem), task.dut_top)
-    b = harden_bench(task.bench_sources(problem), task.dut_top)
+    a = harden(bench_for(task, problem))
+    b = harden(bench_for(task, problem))
     assert a.tag != b.tag and a.top != b.top and a.tag not in a.top
     golden = task.golden(problem)
     assert check_dut(golden).ok
-    assert verdict_strict(sandbox.run(strict_job(a, golden)), a).passed
+    assert _simulate(sandbox, a, golden).passed
 
 
 def test_static_check_allows_ordinary_designs():

@@ -76,14 +76,16 @@ def test_include_host_files_never_come_back(box, secret):
         res = run_icarus(box, "include_host_file.v", PATH=target)
         assert not res.compiled and res.status is SimStatus.COMPILE_ERROR
         assert token not in everything(res) and PASSWD_MARK not in everything(res)
-        assert "Include file" in res.compile_log or "include" in res.compile_log.lower()
+        # the secret is simply not there; /etc is rtlgen's synthetic one, which does not parse as Verilog
+        assert "include" in res.compile_log.lower() or "/etc/passwd:1: syntax error" in res.compile_log
 
 
 def test_runtime_reads_of_host_files_fail(box, secret):
     path, token = secret
     for target in (path, "/etc/passwd", "/proc/1/environ"):
         res = run_icarus(box, "readmem_host_file.v", PATH=target)
-        assert res.compiled and "open failed" in res.stdout
+        assert res.compiled
+        assert "open failed" in res.stdout or target == "/etc/passwd"  # the synthetic /etc holds a passwd
         assert token not in everything(res) and PASSWD_MARK not in everything(res)
 
 
@@ -154,7 +156,7 @@ def test_verilator_system_is_confined(box, verilator):
     assert not os.path.exists(target)
     procs = int(res.stdout.split("procs=")[1].split()[0])
     assert procs < 20  # its own pid namespace, not the host's process list
-    assert "ifaces=lo," in res.stdout  # no network but loopback
+    assert "ifaces=\n" in res.stdout  # no /proc at all, so no /proc/net/dev either
     assert PASSWD_MARK not in everything(res)
 
 

@@ -39,4 +39,4 @@ def test_rows_without_testbench_are_none_and_pickle():
     reward = SimulationReward(failure_value=-1.0)
     assert reward(["p"], [GOOD], testbench=[None], reference=[REF]) == [None]
     clone = pickle.loads(pickle.dumps(reward))
-    assert clone.failure_value == -1.0 and clone._sandbox is None
+    assert clone.failure_value == -1.0 and clone._judge is None

@@ -15,8 +15,10 @@ clustered by behaviour (``rtlgen.agent.ranking``).
 
 from __future__ import annotations
 
+import bisect
 import enum
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +35,7 @@ from rtlgen.agent.testbench import (
 )
 from rtlgen.agent.transcript import Transcript
 from rtlgen.llm.base import ModelBackend, SamplingParams
-from rtlgen.llm.extract import split_modules
+from rtlgen.llm.extract import blank_comments_and_strings, split_modules
 from rtlgen.sandbox import Limits, Sandbox, default_sandbox
 
 
@@ -109,7 +111,10 @@ class AgentResult:
         }
 
 
-_TOP_IN_SPEC = (re.compile(r"\bmodule\s+named\s+`?([A-Za-z_]\w*)"), re.compile(r"\bmodule\s+([A-Za-z_]\w*)\s*(?:#\s*)?\("))
+# Possessive: each scan after a "module" stops at the first character that cannot follow, so a spec
+# of "module module module ..." stays linear.
+_TOP_IN_SPEC = (re.compile(r"\bmodule\s++named\s++`?([A-Za-z_]\w*+)"),
+                re.compile(r"\bmodule\s++([A-Za-z_]\w*+)\s*+(?:#\s*+)?\("))
 
 
 def guess_top(spec: str) -> str | None:
@@ -128,16 +133,54 @@ _KEYWORDS_BEFORE_PAREN = {"module", "if", "for", "while", "case", "begin", "assi
 def guess_top_from_testbench(tb: str) -> str | None:
     """The one module a given testbench instantiates without defining it: the design it expects."""
     defined = {n for n, _ in split_modules(tb)}
-    body = re.sub(r"//[^\n]*|/\*.*?\*/|\"[^\"\n]*\"", " ", tb, flags=re.S)
-    used = re.findall(r"^\s*([A-Za-z_]\w*)\s+(?:#\s*\(.*?\)\s*)?[A-Za-z_]\w*\s*\(", body, re.M | re.S)
+    used = _instantiated_types(blank_comments_and_strings(tb, escapes=False))
     wanted = list(dict.fromkeys(u for u in used if u not in defined and u not in _KEYWORDS_BEFORE_PAREN))
     return wanted[0] if len(wanted) == 1 else None
+
+
+# What re.findall(r"^\s*([A-Za-z_]\w*)\s+(?:#\s*\(.*?\)\s*)?[A-Za-z_]\w*\s*\(", body, re.M | re.S) finds, in
+# linear time: "^\s*" rescanned blank runs from every line, and ".*?\)" rescanned to the end from every
+# "#(" whose ")" never comes. A head is a line's first word, then "#(" or "name (" (possessive: the
+# old pattern never gave those characters back either); "#(" continues at the first ")" after it that
+# is followed by "name (", found by bisecting a list built once.
+_INSTANCE_HEAD = re.compile(r"^[^\S\n]*+([A-Za-z_]\w*+)\s++(?:(#)\s*+\(|[A-Za-z_]\w*+\s*+\()", re.M)
+_PARAMS_CLOSE = re.compile(r"\)(?=(\s*+[A-Za-z_]\w*+\s*+\())")
+
+
+def _instantiated_types(body: str) -> list[str]:
+    used: list[str] = []
+    closes: list[int] | None = None
+    ends: list[int] = []
+    pos = 0
+    while (m := _INSTANCE_HEAD.search(body, pos)) is not None:
+        if m.group(2) is None:
+            used.append(m.group(1))
+            pos = m.end()
+            continue
+        if closes is None:
+            found = [(c.start(), c.end(1)) for c in _PARAMS_CLOSE.finditer(body)]
+            closes, ends = [c for c, _ in found], [e for _, e in found]
+        i = bisect.bisect_left(closes, m.end())
+        if i == len(closes):  # no match at this line; the old pattern tried again from the next one
+            pos = m.start() + 1
+            continue
+        used.append(m.group(1))
+        pos = ends[i]
+    return used
+
+
+_MAX_DOLLAR_NAMES = 16  # names with "$" are counted with a regex each; a testbench has none, a bomb has many
 
 
 def find_testbench_top(tb: str, design_top: str) -> str | None:
     """The testbench module that no other module instantiates (the last such one)."""
     names = [n for n, _ in split_modules(tb) if n != design_top]
-    roots = [n for n in names if len(re.findall(rf"\b{re.escape(n)}\b", tb)) == 1]
+    # len(re.findall(rf"\b{n}\b", tb)) per name is names x text; for a name of word characters it is the
+    # number of maximal \w runs equal to it, all counted in one pass
+    words = Counter(re.findall(r"\w+", tb))
+    dollar = list(dict.fromkeys(n for n in names if "$" in n))[:_MAX_DOLLAR_NAMES]
+    counts = {n: len(re.findall(rf"\b{re.escape(n)}\b", tb)) for n in dollar}
+    roots = [n for n in names if counts.get(n, words[n] if "$" not in n else 2) == 1]
     return (roots or names or [None])[-1]
 
 

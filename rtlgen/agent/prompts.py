@@ -28,7 +28,7 @@ def rtl_prompt(spec: str, top: str | None) -> Prompt:
 
 
 def testbench_prompt(spec: str, top: str, ports: str | None) -> Prompt:
-    """Ask for a self-checking testbench; its pass/fail convention is the one ``tb_verdict`` reads."""
+    """Ask for a self-checking testbench; its pass/fail convention is one the judge reads (``rtlgen.sim.judge``)."""
     interface = f"\n\nThe design's ports are:\n{ports}" if ports else ""
     text = (f"Write a self-checking Verilog testbench for a module `{top}` that implements this specification."
             f"\n\n<specification>\n{spec.strip()}\n</specification>{interface}\n\n"

@@ -2,9 +2,9 @@
 
 * ``split_answer``: the design (and, for self-generated tests, a ``tb`` module) out of a model response,
   with a clear problem string for no code, a wrong module name or a cut-off answer.
-* ``tb_verdict`` (from ``rtlgen.sim.verdict``): the pass rule for a testbench run.
-* ``verify``: lint with pyslang, compile and simulate with Icarus in the sandbox, and the feedback text
-  (exact tool messages, trimmed, with the referenced source lines numbered) for the next round.
+* ``verify``: lint with pyslang, then the one judge (``rtlgen.sim.judge``: the design cannot print, stop
+  or reach its way to a pass), and the feedback text (exact tool messages, trimmed, with the referenced
+  source lines numbered) for the next round.
 * ``random_harness``: a generated testbench that drives the same seeded random inputs into any design with a
   given port list and prints the outputs every cycle, for clustering candidates by behaviour.
 """
@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from rtlgen.llm.extract import extract_robust, split_modules
-from rtlgen.sim.verdict import mismatch_counts, tb_verdict  # noqa: F401 - re-exported for the agent
+from rtlgen.sim.classify import FailureCategory as FC
 
 _TB_NAMES = ("tb", "testbench", "test", "tb_top", "top_tb")
 _CLOCKS = ("clk", "clock", "i_clk", "clk_i")
@@ -115,6 +115,7 @@ class Verdict(enum.StrEnum):
     WRONG_MODULE = "wrong_module"  # no module with the top name, or it is defined twice
     TRUNCATED = "truncated"  # the answer stopped before endmodule
     NO_TESTBENCH = "no_testbench"  # the design compiles but no usable testbench exists
+    FORBIDDEN = "forbidden"  # the design reaches outside itself ($finish, hierarchical names, file I/O, ...)
 
 
 @dataclass(frozen=True)
@@ -196,17 +197,20 @@ def _feedback(sim, lint: list[str], reason: str, sources: dict[str, str], chars:
     return "\n\n".join(parts)
 
 
-_STATUS_VERDICTS = {"compile_error": Verdict.COMPILE_ERROR, "timeout": Verdict.TIMEOUT, "killed": Verdict.KILLED,
-                    "tool_missing": Verdict.COMPILE_ERROR, "runtime_error": Verdict.RUNTIME_ERROR}
+_CATEGORY_VERDICTS = {FC.PASS: Verdict.PASS, FC.TIMEOUT: Verdict.TIMEOUT, FC.RUNTIME_ERROR: Verdict.RUNTIME_ERROR,
+                      FC.FORBIDDEN: Verdict.FORBIDDEN, FC.MISMATCH: Verdict.FAIL, FC.RESET_MISMATCH: Verdict.FAIL,
+                      FC.NO_VERDICT: Verdict.FAIL, FC.EMPTY_CODE: Verdict.NO_CODE, FC.TOOL_MISSING: Verdict.COMPILE_ERROR,
+                      FC.KILLED_MEMORY: Verdict.KILLED, FC.KILLED_CPU: Verdict.KILLED, FC.KILLED_OUTPUT: Verdict.KILLED,
+                      FC.KILLED_FILESIZE: Verdict.KILLED, FC.TOO_LARGE: Verdict.KILLED}
 
 
 def verify(sandbox, design: str, testbench: str | None, top: str, tb_top: str | None, chars: int, limits) -> Check:
-    """Lint the design, compile it with the testbench, simulate, and judge with ``tb_verdict``.
+    """Lint the design, then judge it against the testbench (``rtlgen.sim.judge``).
 
     Without a testbench only the Icarus syntax check runs (verdict NO_TESTBENCH when it compiles).
     """
-    from rtlgen.sim.base import get_simulator
     from rtlgen.sim.icarus import syntax_check
+    from rtlgen.sim.judge import Bench, Judge, JudgeConfig, JudgeLimits
 
     lint = _lint(design)
     sources = {"design.sv": design} if testbench is None else {"design.sv": design, "tb.sv": testbench}
@@ -216,18 +220,13 @@ def verify(sandbox, design: str, testbench: str | None, top: str, tb_top: str | 
         reason = "no usable testbench" if sim.compiled else "the design does not compile"
         return Check(verdict, sim.category.value if not sim.compiled else verdict.value, False, sim.compiled, reason,
                      _feedback(sim, lint, reason, sources, chars), {"lint": lint, "syntax": sim.to_json()})
-    simulator = get_simulator("icarus")
-    job_result = sandbox.run(simulator.build_job(sources, tb_top, limits=limits))
-    first = simulator.parse(job_result, code=design)
-    passed, reason = False, first.status.value.replace("_", " ")
-    if first.compiled:
-        passed, reason = tb_verdict(first.run_log, first.exit_code, first.killed_by.value != "none")
-    sim = simulator.parse(job_result, code=design, passed=passed)
-    verdict = Verdict.PASS if passed else _STATUS_VERDICTS.get(sim.status.value, Verdict.FAIL)
-    counts = mismatch_counts(sim.run_log)
-    fraction = 0.0 if passed else (counts[0] / counts[1] if counts and counts[1] else 1.0)
-    return Check(verdict, sim.category.value, passed, sim.compiled, reason,
-                 _feedback(sim, lint, reason, sources, chars), {"lint": lint, "sim": sim.to_json()}, fraction)
+    judge = Judge(JudgeConfig(limits=JudgeLimits(run_wall_s=limits.wall_s)), sandbox=sandbox)
+    result = judge.judge(design, Bench({"tb.sv": testbench}, top=tb_top, dut_top=top))
+    verdict = _CATEGORY_VERDICTS.get(result.category, Verdict.COMPILE_ERROR)
+    fraction = 0.0 if result.passed else 1.0 - (result.fraction_correct or 0.0)
+    return Check(verdict, result.category.value, result.passed, result.compiled, result.reason,
+                 _feedback(result, lint, result.reason, sources, chars), {"lint": lint, "judge": result.to_json()},
+                 fraction)
 
 
 def harness_trace(sandbox, design: str, top: str, ports, *, vectors: int, seed: int, limits) -> str | None:
@@ -243,16 +242,14 @@ def harness_trace(sandbox, design: str, top: str, ports, *, vectors: int, seed: 
 
 
 def verify_cocotb(sandbox, design: str, top: str, test_module: str, test_source: str, chars: int, limits) -> Check:
-    """Lint, then run a given cocotb test (``rtlgen.sim.cocotb_runner``); its results XML decides."""
-    from rtlgen.sim.cocotb_runner import run_cocotb
+    """Lint, then the judge's checks and a given cocotb test (``rtlgen.sim.judge.cocotb``); its results decide."""
+    from rtlgen.sim.judge import Judge
+    from rtlgen.sim.judge.cocotb import judge_cocotb
 
     lint = _lint(design)
-    res = run_cocotb({"design.sv": design}, top, test_module, test_source, sandbox=sandbox, limits=limits)
-    sim = res.sim
-    reason = (f"{res.tests - res.failed} of {res.tests} cocotb tests passed" if res.results_found
-              else f"cocotb produced no results ({sim.status.value.replace('_', ' ')})")
-    verdict = Verdict.PASS if res.passed else _STATUS_VERDICTS.get(sim.status.value, Verdict.FAIL)
-    fraction = 0.0 if res.passed else (res.failed / res.tests if res.tests else 1.0)
-    return Check(verdict, sim.category.value, res.passed, sim.compiled, reason,
-                 _feedback(sim, lint, reason, {"design.sv": design}, chars), {"lint": lint, "sim": sim.to_json()},
-                 fraction)
+    result, _run = judge_cocotb(Judge(sandbox=sandbox), design, top, test_module, test_source, limits=limits)
+    verdict = _CATEGORY_VERDICTS.get(result.category, Verdict.COMPILE_ERROR)
+    fraction = 0.0 if result.passed else (result.mismatches / result.samples if result.samples else 1.0)
+    return Check(verdict, result.category.value, result.passed, result.compiled, result.reason,
+                 _feedback(result, lint, result.reason, {"design.sv": design}, chars),
+                 {"lint": lint, "judge": result.to_json()}, fraction)

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from rtlgen.errors import DataMissingError, InputError
+from rtlgen.outdir import ensure_out_dir
 
 data_app = typer.Typer(help="Fetch and verify benchmark data.", no_args_is_help=True)
 DATASETS = ("verilogeval",)
@@ -16,6 +17,22 @@ DATASETS = ("verilogeval",)
 def _check_name(name: str) -> None:
     if name not in DATASETS:
         raise InputError(f"unknown dataset {name!r}; available: {', '.join(DATASETS)}")
+
+
+def _check_dest(dest: Path) -> None:
+    """Before downloading: the copy replaces ``dest`` wholesale, so it must be new, empty or an old copy."""
+    if dest.exists() or dest.is_symlink():
+        if not dest.is_dir():
+            raise InputError(f"--dest {dest} exists and is not a directory; pass a new or empty directory")
+        try:
+            entries = {p.name for p in dest.iterdir()}
+        except OSError as exc:
+            raise InputError(f"--dest {dest} cannot be listed ({exc.strerror or exc}); "
+                             "pass another directory") from None
+        if entries and not entries & {"v1", "v2"}:
+            raise InputError(f"--dest {dest} holds files that are not a VerilogEval copy, and fetching replaces the "
+                             "whole directory; pass a new or empty directory")
+    ensure_out_dir(dest.parent if str(dest.parent) else Path("."), what="the folder of --dest")
 
 
 @data_app.command("fetch")
@@ -27,7 +44,9 @@ def fetch(name: str = typer.Argument(..., help="dataset name: verilogeval"),
     from rtlgen.evals.datadir import user_cache_dir
     from rtlgen.evals.fetch import fetch_verilogeval
 
-    report = fetch_verilogeval(Path(dest) if dest else user_cache_dir())
+    target = Path(dest) if dest else user_cache_dir()
+    _check_dest(target)
+    report = fetch_verilogeval(target)
     if as_json:
         print(json.dumps(report.__dict__))
     else:

@@ -5,7 +5,8 @@
     rtlgen eval verilogeval --task verilogeval-v2-spec-to-rtl --model hf:Qwen/Qwen2.5-0.5B --samples 20
 
 Results go to --out (default runs/<task>-<timestamp>): results.jsonl (resumable), summary.json,
-report.md, chart.png, config.json. --json prints the summary as one JSON object on stdout.
+report.md, chart.png, config.json. --json prints the summary as one JSON object on stdout. The --out
+directory is locked while a run uses it; a second run into it at the same time is refused.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ def _problem_list(problems: str | None) -> tuple[str, ...]:
     if not problems:
         return ()
     names = tuple(p.strip() for p in problems.split(",") if p.strip())
-    if not names:
-        raise InputError(f"--problems must list task ids separated by commas, not {problems!r}")
+    if not names or any(any(c.isspace() for c in n) for n in names):
+        raise InputError(f"--problems must list task ids separated by commas (no spaces inside an id), "
+                         f"not {problems!r}")
     return names
 
 
@@ -54,17 +56,19 @@ def verilogeval(
     """Score samples on a VerilogEval task; exit 0 when the run completed (whatever the score)."""
     from rtlgen.evals.report import table
     from rtlgen.evals.results import Mode
-    from rtlgen.evals.runner import EvalConfig, run_eval
+    from rtlgen.evals.runner import GOLDEN, EvalConfig, run_eval
 
     if mode not in {m.value for m in Mode}:
         raise InputError(f"--mode must be official or strict, not {mode!r}")
     if problems and limit:
         raise InputError("give either --problems or --limit, not both")
-    if jobs is not None and jobs < 1:
-        raise InputError(f"--jobs must be a positive integer, not {jobs!r}")
     config = EvalConfig(task=task, mode=Mode(mode), model=model, completions=completions, samples=samples,
                         shots=shots, out=out, jobs=jobs, data_dir=data_dir, exclude_broken=exclude_broken,
                         problems=_problem_list(problems), limit=limit, cache=not no_cache)
+    if model and model != GOLDEN:
+        from rtlgen.llm.registry import check_model
+
+        check_model(model)  # a path that is no model, a bad script or URL: refused before any work
     from rtlgen.sandbox import default_cache_dir
 
     summary = run_eval(config, sandbox=sandbox_for(unsafe, None if no_cache else default_cache_dir()))

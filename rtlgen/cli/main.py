@@ -7,7 +7,9 @@ module turns ``RtlgenError`` into an exit code and a one-line message.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import re
 import sys
 
 import typer
@@ -27,6 +29,7 @@ def _root() -> None:
 COMMAND_MODULES = ("doctor", "sim", "eval", "data", "synth", "spec2rtl")
 
 
+@functools.cache  # once per process: main() is called many times in-process by the tests
 def _register_all() -> None:
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"rtlgen.cli.{name}")
@@ -38,21 +41,34 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rc = app(args=argv, standalone_mode=False)
     except RtlgenError as exc:
-        print(f"rtlgen: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
         print("rtlgen: interrupted; finished results were kept", file=sys.stderr)
         return 130
     except SystemExit as exc:
         return int(exc.code or 0)
+    except OSError as exc:  # the machine, not the input: a full disk, a vanished folder
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        _error(f"{exc.strerror or exc}{where}")
+        return 1
     except Exception as exc:  # usage errors arrive as exceptions in non-standalone mode
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
-            exc.show()
+        if type(exc).__name__ == "NoArgsIsHelpError" and hasattr(exc, "show"):
+            exc.show()  # `rtlgen sim` alone: the help text, as --help prints it
+            return int(exc.exit_code)
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            ctx = getattr(exc, "ctx", None)
+            _error(exc.format_message() + (f" (see '{ctx.command_path} --help')" if ctx is not None else ""))
             return int(exc.exit_code)
         if type(exc).__name__ == "Abort":
             return 1
         raise
     return rc if isinstance(rc, int) else 0
+
+
+def _error(message: str) -> None:
+    """One line on stderr whatever the message holds (a path with a newline, a parser's multi-line text)."""
+    print("rtlgen: error: " + re.sub(r"\s*[\r\n]+\s*", " ", message.strip()), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
     rtlgen sim lint design.sv
 
 ``run`` exits 0 when the simulation compiled, ran and exited 0, and 1 otherwise; ``--json`` prints
-one object (SimResult.to_json). Bad input (missing, unreadable, empty file) is a one-line error.
+one object (SimResult.to_json). Bad input (missing, unreadable, empty, binary or oversized file, a FIFO
+or device, a bad --top or --timeout) is a one-line error before anything runs.
 """
 
 from __future__ import annotations
@@ -15,17 +16,23 @@ import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import Optional
 
 import typer
 
-from rtlgen.cli.options import sandbox_for, unsafe_option
+from rtlgen.cli.options import check_seconds, check_top, sandbox_for, unsafe_option
 from rtlgen.errors import InputError
+from rtlgen.inputs import SOURCE_MAX, decode_text, read_input_bytes
 
 sim_app = typer.Typer(help="Simulate or check Verilog through the sandbox.", no_args_is_help=True)
 
 
 def read_sources(paths: list[Path]) -> dict[str, str]:
-    """name -> text, in the given order; one InputError naming the file and the fix for each problem."""
+    """name -> text, in the given order; one InputError naming the file and the fix for each problem.
+
+    A FIFO or device is refused unread, a file over SOURCE_MAX or with a NUL byte (binary) is refused;
+    bytes that are not UTF-8 are replaced with U+FFFD after a warning that names the first offset.
+    """
     if not paths:
         raise InputError("no files given: rtlgen sim run FILE... --top NAME")
     sources: dict[str, str] = {}
@@ -33,19 +40,14 @@ def read_sources(paths: list[Path]) -> dict[str, str]:
         name = path.name
         if name in sources:
             raise InputError(f"two files are named {name!r}; the job dir is flat, so rename one")
-        try:
-            data = path.read_bytes()
-        except IsADirectoryError:
-            raise InputError(f"{path} is a directory; pass the Verilog files in it") from None
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if path.is_dir():
+            raise InputError(f"{path} is a directory; pass the Verilog files in it")
+        data = read_input_bytes(path, "", SOURCE_MAX)
         if not data.strip():
             raise InputError(f"{path} is empty; pass a file with Verilog in it")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            text = data.decode("utf-8", "replace")
-            print(f"rtlgen: warning: {path} is not UTF-8 (byte {exc.start}); invalid bytes were replaced with U+FFFD",
+        text, bad = decode_text(data, path, "Verilog source", replace=True)
+        if bad is not None:
+            print(f"rtlgen: warning: {path} is not UTF-8 (byte {bad}); invalid bytes were replaced with U+FFFD",
                   file=sys.stderr)
         sources[name] = text
     return sources
@@ -58,15 +60,28 @@ def run(
     simulator: str = typer.Option("icarus", "--simulator", help="icarus or verilator"),
     timeout: float = typer.Option(30.0, "--timeout", help="wall-clock seconds for the simulation step"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    judge: list[Path] = typer.Option([], "--judge", help="a trusted testbench file (repeatable): FILES are then "
+                                     "the design under test, judged by the hardened judge"),
+    design_top: Optional[str] = typer.Option(None, "--design-top", help="with --judge: the module the design "
+                                             "must define (default: the one the bench instantiates)"),
+    reference_top: Optional[str] = typer.Option(None, "--reference-top", help="with --judge: a reference module "
+                                                "in the bench whose port directions the design must keep"),
+    protocol: str = typer.Option("auto", "--protocol", help="with --judge: auto, mismatch_count, pass_line, silent"),
     unsafe: bool = unsafe_option(),
 ) -> None:
-    """Compile and simulate FILES with TOP as the root, in the sandbox."""
+    """Compile and simulate FILES with TOP as the root, in the sandbox (with --judge: judge FILES as a design)."""
     from rtlgen.sandbox import Limits
     from rtlgen.sim import SimStatus, get_simulator
 
-    if timeout <= 0:
-        raise InputError(f"--timeout must be a positive number of seconds, not {timeout}")
+    check_seconds(timeout, "--timeout")
+    check_top(top)
     sources = read_sources(files)
+    if judge:
+        from rtlgen.cli.judged import run_judged
+
+        run_judged(sources, read_sources(judge), top=top, design_top=design_top, reference_top=reference_top,
+                   protocol=protocol, simulator=simulator, timeout=timeout, as_json=as_json, unsafe=unsafe)
+        return
     # --timeout is for the simulation; compiling keeps the default limits (Verilator has its own build limits)
     sim = get_simulator(simulator, **({"compile_limits": Limits()} if simulator == "icarus" else {}))
     result = sim.run(sources, top, sandbox=sandbox_for(unsafe), limits=Limits(wall_s=timeout))

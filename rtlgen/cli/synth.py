@@ -9,14 +9,75 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from rtlgen.cli.options import sandbox_for, unsafe_option
+from rtlgen.cli.options import check_int, check_seed, check_top, sandbox_for, unsafe_option
+from rtlgen.errors import InputError
+from rtlgen.inputs import DATA_MAX, SOURCE_MAX, binary_offset, check_input_file, read_input_bytes, read_input_text
+from rtlgen.outdir import check_out_file
+
+LIBERTY_MAX = 1 << 30  # liberty files of large libraries run to hundreds of MiB uncompressed
+MAX_BUDGET = 100_000  # recipe evaluations: about a day of ABC time on a mid-size design
+MAX_LENGTH = 100  # recipe length (ABC-RL uses 10, OpenABC-D 20)
+MAX_RESYN2_REPEAT = 100  # resyn2xN
+MAX_RECIPE = 1000  # commands in one recipe
+_TEXT_FORMATS = (".v", ".sv", ".blif", ".bench")
 
 synth_app = typer.Typer(help="Synthesis QoR (Yosys + ABC) and ABC recipe search.", no_args_is_help=True)
+
+
+def _load_design(design: Path, top: str | None, sandbox):
+    """Read DESIGN safely (regular file, size cap, no NUL in a text format) and elaborate it."""
+    from rtlgen.synth.frontend import SUFFIXES, design_from_bytes
+
+    if design.suffix.lower() not in SUFFIXES:
+        raise InputError(f"{design}: unknown design extension {design.suffix or '(none)'!r}; "
+                         f"expected one of {', '.join(SUFFIXES)}")
+    data = read_input_bytes(design, "design", SOURCE_MAX)
+    if not data.strip():
+        raise InputError(f"design {design} is empty; pass a file with a design in it")
+    nul = binary_offset(data) if design.suffix.lower() in _TEXT_FORMATS else None
+    if nul is not None:
+        raise InputError(f"design {design} is binary (NUL byte at offset {nul}), not {design.suffix} text; "
+                         "pass the source file")
+    if design.suffix.lower() == ".aig":
+        _check_aiger_header(design, data)
+    return design_from_bytes(design, data, top=check_top(top), sandbox=sandbox)
+
+
+def _check_aiger_header(path: Path, data: bytes) -> None:
+    """A binary AIGER header ('aig M I L O A') that fits the file: a truncated or foreign file is refused
+    here with its name, not deep inside ABC."""
+    fields = data[:200].split(b"\n", 1)[0].split()
+    numbers = [int(x) for x in fields[1:6] if x.isdigit()]
+    if fields[:1] != [b"aig"] or len(numbers) < 5:
+        raise InputError(f"design {path} is not a binary AIGER file (its first line must be 'aig M I L O A'); "
+                         "convert it first")
+    m, i, latches, o, a = numbers
+    if m < i + latches + a or 2 * a + latches + o > len(data):
+        raise InputError(f"design {path}: AIGER header 'aig {m} {i} {latches} {o} {a}' does not fit the file "
+                         f"({len(data)} bytes); the file is truncated or corrupt")
+
+
+def _check_liberty(liberty: Path | None) -> None:
+    if liberty is not None:
+        check_input_file(liberty, "liberty file", LIBERTY_MAX)
+
+
+def _parse_recipe(recipe: str) -> tuple[str, ...]:
+    from rtlgen.synth import parse_recipe
+
+    m = re.fullmatch(r"\s*resyn2x(\d+)\s*", recipe)
+    if m and not 1 <= int(m.group(1)) <= MAX_RESYN2_REPEAT:
+        raise InputError(f"--recipe resyn2xN needs N from 1 to {MAX_RESYN2_REPEAT}, not {m.group(1)}")
+    steps = parse_recipe(recipe)
+    if len(steps) > MAX_RECIPE:
+        raise InputError(f"--recipe has {len(steps)} commands; at most {MAX_RECIPE} are allowed")
+    return steps
 
 
 def _shared() -> Path:
@@ -32,11 +93,13 @@ def qor_cmd(design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.bench"),
             as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
             unsafe: bool = unsafe_option()) -> None:
     """AIG nodes/levels and mapped area, delay, ADP of DESIGN after RECIPE."""
-    from rtlgen.synth import AbcSession, load_design, parse_recipe
+    from rtlgen.synth import AbcSession
 
-    steps = parse_recipe(recipe)
+    steps = _parse_recipe(recipe)
+    check_top(top)
+    _check_liberty(liberty)
     sandbox = sandbox_for(unsafe)
-    d = load_design(design, top=top, sandbox=sandbox)
+    d = _load_design(design, top, sandbox)
     with AbcSession(liberty, sandbox=sandbox) as abc:
         q = abc.evaluate(d, steps)
         equivalent = abc.cec(d, steps) if check else None
@@ -59,14 +122,16 @@ def optimize_cmd(design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.ben
                  as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
                  unsafe: bool = unsafe_option()) -> None:
     """Search ABC recipes for DESIGN at a budget of recipe evaluations; report the cec-checked best."""
-    from rtlgen.errors import InputError
-    from rtlgen.synth import AbcSession, get_method, load_design, optimize
+    from rtlgen.synth import AbcSession, get_method, optimize
 
     get_method(method)  # fail on a bad name before any tool runs
-    if budget < 1 or length < 1:
-        raise InputError(f"--budget and --length must be positive integers, not {budget} / {length}")
+    check_int(budget, "--budget", maximum=MAX_BUDGET)
+    check_int(length, "--length", maximum=MAX_LENGTH)
+    check_seed(seed)
+    check_top(top)
+    _check_liberty(liberty)
     sandbox = sandbox_for(unsafe)
-    d = load_design(design, top=top, sandbox=sandbox)
+    d = _load_design(design, top, sandbox)
     with AbcSession(liberty, sandbox=sandbox) as abc:
         result = optimize(d, abc, method=method, budget=budget, seed=seed, length=length)
     out = result.to_json()
@@ -89,10 +154,47 @@ def train_prior_cmd(out: Path = typer.Option(..., help="where to write the .npz 
     """Log random-recipe evaluations on the training designs and fit the retrieval agent's prior."""
     from rtlgen.synth.prior import train_prior
 
+    check_int(per_design, "--per-design", maximum=100_000)
+    check_int(max_ands, "--max-ands", maximum=10**9)
+    check_int(workers, "--workers", maximum=256)
+    if out.suffix != ".npz":
+        raise InputError(f"--out {out} must end in .npz (numpy would add the suffix and write elsewhere)")
+    check_out_file(out)
+    log = log or out.with_suffix(".log.jsonl")
+    check_out_file(log, "--log")
+    _check_log(log)
+    _check_liberty(liberty)
     train_dir = train_dir or _shared() / "synth-bench" / "train"
+    _check_train_dir(train_dir)
     prior = train_prior(train_dir, out, log_path=log, per_design=per_design, max_ands=max_ands, workers=workers,
                         liberty=str(liberty) if liberty else None)
     typer.echo(f"wrote {out}: {len(prior.names)} designs, d0={prior.d0:.3f}")
+
+
+def _check_train_dir(train_dir: Path) -> None:
+    """Every training AIG readable with a sane header, so a bad file fails here and not mid-training."""
+    if not train_dir.is_dir():
+        raise InputError(f"--train-dir {train_dir} is not a directory; pass synth-bench/train")
+    for f in sorted(train_dir.glob("*.aig")):
+        header = read_input_bytes(f, "training design", SOURCE_MAX)[:64].split(b"\n")[0].split()
+        if len(header) < 6 or header[0] != b"aig" or not all(x.isdigit() for x in header[1:6]):
+            raise InputError(f"training design {f} is not a binary AIGER file (header 'aig M I L O A'); remove it")
+
+
+def _check_log(log: Path) -> None:
+    """A resumed evaluation log must be rtlgen's own JSONL: a bad line would stop training after hours."""
+    if not log.exists():
+        return
+    for lineno, line in enumerate(read_input_text(log, "--log", DATA_MAX).splitlines(), 1):
+        try:
+            rec = json.loads(line)
+        except (ValueError, RecursionError):
+            rec = None
+        ok = (isinstance(rec, dict) and isinstance(rec.get("design"), str) and isinstance(rec.get("adp"), int | float)
+              and (rec.get("actions") is None or isinstance(rec.get("actions"), list)))
+        if not ok:
+            raise InputError(f"{log}:{lineno}: not an evaluation record (a torn line from a killed run?); "
+                             "delete that line and re-run")
 
 
 def register(app: typer.Typer) -> None:

@@ -34,6 +34,7 @@ class EvalTask(abc.ABC):
     size: int = 0  # number of problems a complete data set has
     dut_top: str = "TopModule"  # module the sample must define
     tb_top: str = "tb"
+    reference_top: str | None = None  # the bench's reference module; the judge checks port directions against it
     broken: dict[int, frozenset[str]] = {}  # iverilog major version -> problems whose reference fails
 
     @abc.abstractmethod

@@ -16,10 +16,9 @@ class Mode(enum.StrEnum):
 
 
 class EvalCategory(enum.StrEnum):
-    """Categories only the evaluation assigns; all others are ``rtlgen.sim.classify.FailureCategory`` values."""
+    """Categories only the evaluation assigns; all others are ``rtlgen.sim.classify.FailureCategory`` values
+    (the judge's, shared with rewards and the agent)."""
 
-    FORBIDDEN = "forbidden"  # strict: the DUT reaches outside itself (hierarchical names, $finish, foreign modules)
-    NO_VERDICT = "no_verdict"  # strict: the testbench never printed its own tagged verdict or never reached its end
     MISSING = "missing"  # no completion was given for this problem
 
 

@@ -17,7 +17,9 @@ import hashlib
 import json
 import os
 import re
+import sys
 import time
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -27,13 +29,20 @@ from rtlgen.evals import strict as strict_mod
 from rtlgen.evals.datadir import resolve_data_dir
 from rtlgen.evals.registry import EvalTask, get_task
 from rtlgen.evals.results import Mode, Problem, Sample, SampleResult, Verdict
-from rtlgen.evals.scoring import RUN_TIMEOUT_S, estimated_cost, log_tail
+from rtlgen.evals.scoring import COMPILE_LIMITS, RUN_TIMEOUT_S, estimated_cost, log_tail
+from rtlgen.inputs import DATA_MAX, TEXT_MAX, check_int, check_seconds, read_input_text
 from rtlgen.llm.base import ModelBackend, SamplingParams
+from rtlgen.llm.prompts import MAX_SHOTS
+from rtlgen.outdir import locked_out_dir
 from rtlgen.registry import suggestion
 from rtlgen.sandbox import Job, JobResult, Limits, Sandbox, SandboxConfig, default_cache_dir, run_many, tool_version
 from rtlgen.sim.classify import FailureCategory
+from rtlgen.sim.judge import Bench, Judge, JudgeConfig, JudgeLimits, JudgeVerdict
 
 GOLDEN = "golden"
+MAX_SAMPLES = 1000  # completions per problem; pass@k papers use at most a few hundred
+MAX_PROBLEMS = 1_000_000  # --limit: more than any benchmark has
+MAX_JOBS = 1024  # concurrent simulations
 
 
 @dataclass(frozen=True)
@@ -60,23 +69,22 @@ class EvalConfig:
         sources = [x for x in (self.model, self.completions) if x]
         if len(sources) != 1:
             raise InputError("give exactly one of --model golden, --model SPEC or --completions FILE")
-        if self.samples < 1:
-            raise InputError(f"--samples must be a positive integer, not {self.samples!r}")
-        if not self.timeout_s > 0:
-            raise InputError(f"timeout must be a positive number of seconds, not {self.timeout_s!r}")
-        if self.limit is not None and self.limit < 1:
-            raise InputError(f"--limit must be a positive integer, not {self.limit!r}")
+        check_int(self.samples, "--samples", maximum=MAX_SAMPLES)
+        check_int(self.shots, "--shots", minimum=0, maximum=MAX_SHOTS)
+        check_seconds(self.timeout_s, "timeout")
+        if self.limit is not None:
+            check_int(self.limit, "--limit", maximum=MAX_PROBLEMS)
+        if self.jobs is not None:
+            check_int(self.jobs, "--jobs", maximum=MAX_JOBS)
         object.__setattr__(self, "mode", Mode(self.mode))
         object.__setattr__(self, "problems", tuple(self.problems))
 
 
 # -- inputs ------------------------------------------------------------------------------------
-def read_jsonl(path: Path, *, what: str) -> list[tuple[int, dict]]:
-    """(line number, object) for every non-blank line; a bad line is an InputError naming file:line."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise InputError(f"cannot read {what} {path}: {exc.strerror}") from exc
+def read_jsonl(path: Path, *, what: str, max_bytes: int = DATA_MAX) -> list[tuple[int, dict]]:
+    """(line number, object) for every non-blank line; a bad file or line is an InputError naming it
+    (a FIFO or device, more than ``max_bytes``, binary or non-UTF-8 bytes, a line that is not an object)."""
+    text = read_input_text(path, what, max_bytes)
     rows = []
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -84,26 +92,45 @@ def read_jsonl(path: Path, *, what: str) -> list[tuple[int, dict]]:
         try:
             obj = json.loads(line)
         except ValueError as exc:
-            raise InputError(f"{path}:{lineno}: not a JSON object ({exc.msg}); fix or remove the line") from exc
+            raise InputError(f"{path}:{lineno}: not a JSON object ({exc.msg}); fix or remove the line") from None
+        except RecursionError:
+            raise InputError(f"{path}:{lineno}: JSON nested too deeply; fix or remove the line") from None
         if not isinstance(obj, dict):
             raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
         rows.append((lineno, obj))
     return rows
 
 
-def load_completions(path: str, known: set[str]) -> dict[str, list[str]]:
-    """task_id -> completions; unknown ids and malformed rows are InputErrors naming the file and line."""
+def load_completions(path: str, known: Collection[str], task_ids: Collection[str] | None = None,
+                     note: Callable[[str], None] | None = None) -> dict[str, list[str]]:
+    """task_id -> completions for the ``known`` (selected) problems; malformed rows are InputErrors naming
+    the file and line. Rows for other problems of the task (a file made for the whole task, run with
+    --limit or --problems) are skipped and counted once through ``note``; with ``task_ids`` (every id of
+    the task) a row whose id the task does not have is an InputError."""
     out: dict[str, list[str]] = {}
-    for lineno, row in read_jsonl(Path(path), what="completions file"):
+    skipped = 0
+    rows = read_jsonl(Path(path), what="completions file")
+    if not rows:
+        raise InputError(f"completions file {path} has no rows; write one JSON object per line: "
+                         '{"task_id": ..., "completion": ...}')
+    for lineno, row in rows:
         tid, comp = row.get("task_id"), row.get("completion")
         if not isinstance(tid, str):
             raise InputError(f"{path}:{lineno}: missing string field 'task_id'")
-        if tid not in known:
-            raise InputError(f"{path}:{lineno}: unknown task_id {tid!r} (not in this task's selected problems)")
+        if tid not in known and task_ids is not None and tid not in task_ids:
+            hint = suggestion(tid, task_ids, list_known=False)
+            raise InputError(f"{path}:{lineno}: unknown task_id {tid!r} (this task has no such problem)"
+                             + (f"; {hint}" if hint else ""))
         comps = [comp] if isinstance(comp, str) else comp
         if not isinstance(comps, list) or not all(isinstance(c, str) for c in comps):
             raise InputError(f"{path}:{lineno}: 'completion' must be a string or a list of strings")
+        if tid not in known:
+            skipped += 1
+            continue
         out.setdefault(tid, []).extend(comps)
+    if skipped and note is not None:
+        note(f"rtlgen: note: {skipped} row(s) of {path} are for problems outside the selection "
+             "(--problems/--limit/--exclude-broken) and were ignored")
     return out
 
 
@@ -205,17 +232,34 @@ def load_results(path: Path) -> dict[tuple[str, int, str], SampleResult]:
 
 
 def check_out_dir(out: Path, fingerprint: dict) -> None:
-    """Refuse to mix runs: an existing config.json in ``out`` must describe the same evaluation."""
+    """Refuse to mix runs: an existing config.json in ``out`` must describe the same evaluation. One that
+    is unreadable or not rtlgen's is refused too when results sit next to it (they may be another run's)."""
+    for name in ("config.json", "results.jsonl", "generations.jsonl", "summary.json", "report.md", "chart.png"):
+        target = out / name  # each is read (a FIFO would block) or written by the run: all must be plain files
+        if (target.exists() or target.is_symlink()) and not target.is_file():
+            raise InputError(f"{target} is not a regular file, and this run reads or writes it; "
+                             "pass a new --out or remove it")
     path = out / "config.json"
-    if path.exists():
-        try:
-            old = json.loads(path.read_text()).get("fingerprint")
-        except ValueError:
-            old = None
-        if old is not None and old != fingerprint:
-            diff = sorted(k for k in fingerprint if old.get(k) != fingerprint[k])
-            raise InputError(f"{out} holds a different evaluation (differs in: {', '.join(diff)}); "
-                             "pass a new --out or delete that directory")
+    if not path.exists():
+        return
+    old, why = None, ""
+    try:
+        data = json.loads(read_input_text(path, "", TEXT_MAX))
+        old = data.get("fingerprint") if isinstance(data, dict) else None
+        why = "" if isinstance(old, dict) else "no fingerprint object in it"
+    except InputError as exc:
+        why = str(exc).removeprefix(f"{path} ")
+    except (ValueError, RecursionError) as exc:
+        why = f"not JSON: {exc}"
+    if why:
+        if any((out / name).exists() for name in ("results.jsonl", "generations.jsonl")):
+            raise InputError(f"{path} is not a config rtlgen wrote ({why}), so the results next to it cannot be "
+                             "matched to this evaluation; pass a new --out or delete that directory")
+        return  # nothing to mix: this run writes a fresh config.json
+    if old != fingerprint:
+        diff = sorted(k for k in fingerprint if old.get(k) != fingerprint[k])
+        raise InputError(f"{out} holds a different evaluation (differs in: {', '.join(diff)}); "
+                         "pass a new --out or delete that directory")
 
 
 # -- judging -----------------------------------------------------------------------------------
@@ -224,47 +268,44 @@ class _Pending:
     sample: Sample
     problem: Problem
     job: Job
-    hardened: strict_mod.Hardened | None
 
 
-def _record(sample: Sample, mode: Mode, verdict: Verdict, result: JobResult | None) -> SampleResult:
+def _record(sample: Sample, mode: Mode, verdict: Verdict, result: JobResult | JudgeVerdict | None) -> SampleResult:
     category = verdict.category
     if not verdict.passed and sample.empty:
         category = FailureCategory.EMPTY_CODE.value
     elif not verdict.passed and sample.truncated and category not in (FailureCategory.MISMATCH.value, "r"):
         category = FailureCategory.TRUNCATED_CODE.value
+    if isinstance(result, JudgeVerdict):
+        tail = (result.compile_log + result.run_log)[-600:] if not verdict.passed else ""
+    else:
+        tail = log_tail(result) if result and not verdict.passed else ""
     return SampleResult(
         task_id=sample.task_id, sample=sample.index, extraction=sample.extraction, mode=mode.value,
         passed=verdict.passed, category=category, code_sha=_sha(sample.code), mismatches=verdict.mismatches,
         samples=verdict.samples, detail=verdict.detail, wall_s=round(result.wall_s, 4) if result else 0.0,
-        cpu_s=round(result.cpu_s, 4) if result else 0.0, cached=bool(result and result.cached),
-        log_tail=log_tail(result) if result and not verdict.passed else "")
+        cpu_s=round(result.cpu_s, 4) if result else 0.0, cached=bool(result and result.cached), log_tail=tail)
 
 
 def plan(task: EvalTask, mode: Mode, samples: list[Sample], problems: dict[str, Problem], timeout_s: float
-         ) -> tuple[list[_Pending], list[SampleResult]]:
-    """Jobs to run, and results decided without simulation (strict static rejections, empty robust code)."""
+         ) -> tuple[list[_Pending], list[SampleResult], list[tuple[Sample, Bench]]]:
+    """Official jobs to run, results decided without simulation (empty robust code), and strict items for the judge."""
     pending: list[_Pending] = []
     decided: list[SampleResult] = []
-    hardened: dict[str, strict_mod.Hardened] = {}
+    judged: list[tuple[Sample, Bench]] = []
+    benches: dict[str, Bench] = {}
     for s in samples:
         p = problems[s.task_id]
         if s.extraction == "robust" and s.empty:
             decided.append(_record(s, mode, Verdict(False, FailureCategory.EMPTY_CODE.value, detail="no code"), None))
             continue
         if mode is Mode.OFFICIAL:
-            pending.append(_Pending(s, p, _timed(task.official_job(p, s.code), timeout_s), None))
+            pending.append(_Pending(s, p, _timed(task.official_job(p, s.code), timeout_s)))
             continue
-        dut = task.dut_source(p, s.code)
-        static = strict_mod.static_verdict(strict_mod.check_dut(dut))
-        if static is not None:
-            decided.append(_record(s, mode, static, None))
-            continue
-        if p.task_id not in hardened:
-            hardened[p.task_id] = strict_mod.harden_bench(task.bench_sources(p), task.dut_top, task.tb_top)
-        h = hardened[p.task_id]
-        pending.append(_Pending(s, p, _timed(strict_mod.strict_job(h, dut), timeout_s), h))
-    return pending, decided
+        if p.task_id not in benches:
+            benches[p.task_id] = strict_mod.bench_for(task, p)
+        judged.append((s, benches[p.task_id]))
+    return pending, decided, judged
 
 
 def _timed(job: Job, timeout_s: float) -> Job:
@@ -274,10 +315,8 @@ def _timed(job: Job, timeout_s: float) -> Job:
 
 
 def judge(task: EvalTask, mode: Mode, pending: _Pending, result: JobResult) -> SampleResult:
-    if mode is Mode.OFFICIAL:
-        verdict = task.official_verdict(pending.problem, pending.sample.code, result)
-    else:
-        verdict = strict_mod.verdict_strict(result, pending.hardened)
+    """The official verdict of one simulated sample (strict samples go to ``rtlgen.sim.judge``)."""
+    verdict = task.official_verdict(pending.problem, pending.sample.code, result)
     return _record(pending.sample, mode, verdict, result)
 
 
@@ -286,37 +325,55 @@ def make_sandbox(config: EvalConfig) -> Sandbox:
     return Sandbox(SandboxConfig(cache_dir=cache_dir))
 
 
+def make_judge(config: EvalConfig, sandbox: Sandbox) -> Judge:
+    limits = JudgeLimits(run_wall_s=config.timeout_s, compile_wall_s=COMPILE_LIMITS.wall_s)
+    return Judge(JudgeConfig(limits=limits, workers=config.jobs), sandbox=sandbox)
+
+
 # -- the run -----------------------------------------------------------------------------------
 def default_out(task: str) -> Path:
     return Path("runs") / f"{task}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def run_eval(config: EvalConfig, *, backend: ModelBackend | None = None, sandbox: Sandbox | None = None) -> dict:
-    """Judge every sample of ``config`` (resuming from ``config.out``); returns the summary dict."""
+    """Judge every sample of ``config`` (resuming from ``config.out``); returns the summary dict.
+
+    The output directory is locked for the whole run: a second run into it at the same time is refused."""
+    get_task(config.task)  # an unknown name fails before the default out (named after it) is made
+    if not config.out:
+        config = replace(config, out=str(default_out(config.task)))
+    with locked_out_dir(Path(config.out)):
+        return _run_eval(config, backend=backend, sandbox=sandbox)
+
+
+def _run_eval(config: EvalConfig, *, backend: ModelBackend | None, sandbox: Sandbox | None) -> dict:
     t0 = time.monotonic()
     task = get_task(config.task)
     data_dir = resolve_data_dir(config.data_dir)
     version, major = iverilog_info()
     broken = task.known_broken(major)
-    problems = select_problems(task.load(data_dir), config, broken)
-    out = Path(config.out) if config.out else default_out(config.task)
+    everything = task.load(data_dir)
+    problems = select_problems(everything, config, broken)
+    out = Path(config.out)
     fingerprint = {"task": task.name, "task_version": task.VERSION, "mode": config.mode.value,
                    "source": config.completions and os.path.abspath(config.completions) or config.model,
                    "samples": config.samples, "shots": config.shots, "iverilog": version, "timeout_s": config.timeout_s,
                    "robust": config.robust}
-    if config.completions:
-        load_completions(config.completions, {p.task_id for p in problems})  # bad input fails before out is touched
+    if config.completions:  # bad input fails before anything is written to out
+        load_completions(config.completions, {p.task_id for p in problems}, {p.task_id for p in everything},
+                         note=(lambda msg: print(msg, file=sys.stderr)) if config.progress else None)
     check_out_dir(out, fingerprint)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(
         {"fingerprint": fingerprint, "config": {**asdict(config), "mode": config.mode.value},
          "data_dir": str(data_dir), "out": str(out)}, indent=2) + "\n")
     samples, missing = collect_samples(config, task, problems, data_dir, out, backend)
+    problems_by_id = {p.task_id: p for p in problems}
     results_path = out / "results.jsonl"
     done = load_results(results_path)
     todo = [s for s in samples if (r := done.get((s.task_id, s.index, s.extraction))) is None
             or r.code_sha != _sha(s.code)]
-    pending, decided = plan(task, config.mode, todo, {p.task_id: p for p in problems}, config.timeout_s)
+    pending, decided, judged = plan(task, config.mode, todo, {p.task_id: p for p in problems}, config.timeout_s)
     sb = sandbox or make_sandbox(config)
     with results_path.open("a") as fh:
         def write(res: SampleResult) -> None:
@@ -331,6 +388,11 @@ def run_eval(config: EvalConfig, *, backend: ModelBackend | None = None, sandbox
         run_many(sb, [p.job for p in pending], workers=config.jobs,
                  progress=config.task if config.progress else False,
                  on_result=lambda i, r: write(judge(task, config.mode, pending[i], r)))
+        judged.sort(key=lambda x: -estimated_cost(x[0].task_id, problems_by_id[x[0].task_id].test))
+        make_judge(config, sb).judge_many(
+            [(task.dut_source(problems_by_id[s.task_id], s.code), bench) for s, bench in judged],
+            progress=config.task if config.progress else False,
+            on_result=lambda i, v: write(_record(judged[i][0], config.mode, strict_mod.to_verdict(v), v)))
     current = [done[(s.task_id, s.index, s.extraction)] for s in samples]
     summary = report_mod.summarize(
         task=task, config=config, problems=problems, results=current, missing=missing, iverilog=version,

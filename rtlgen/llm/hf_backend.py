@@ -9,13 +9,20 @@ Hub ids work when the weights are already in the local cache or network access i
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
 from rtlgen.errors import InputError
+from rtlgen.inputs import TEXT_MAX, read_input_text
 from rtlgen.llm.base import ModelBackend, Prompt, SamplingParams
 from rtlgen.llm.spec import ModelSpec
 
+_HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,95}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,95})?")
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d{1,2})?")
 _DTYPES = {"auto": "auto", "float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
            "bfloat16": "bfloat16", "bf16": "bfloat16"}
 
@@ -55,9 +62,10 @@ class HFBackend(ModelBackend):
             self.tokenizer = AutoTokenizer.from_pretrained(path)
             torch_dtype = _DTYPES[dtype] if _DTYPES[dtype] == "auto" else getattr(torch, _DTYPES[dtype])
             model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
-        except OSError as exc:
-            raise InputError(f"hf model {path!r} could not be loaded ({str(exc).splitlines()[0]}); give a local "
-                             "directory saved with save_pretrained, or a hub id with network access") from exc
+        except (OSError, ValueError) as exc:  # ValueError: a bad hub id, an unknown model_type, bad JSON
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise InputError(f"hf model {path!r} could not be loaded ({first}); give a local "
+                             "directory saved with save_pretrained, or a hub id with network access") from None
         if adapter:
             model = _apply_adapter(model, adapter)
         self.model = model.to(self.device).eval()
@@ -66,10 +74,24 @@ class HFBackend(ModelBackend):
             self.tokenizer.pad_token = self.tokenizer.eos_token
 
     @classmethod
-    def from_spec(cls, spec: ModelSpec) -> HFBackend:
+    def check_spec(cls, spec: ModelSpec) -> dict:
+        """The constructor's arguments, checked without importing torch: a local path must be a model
+        directory (config.json inside), anything else must look like a hub id."""
         spec.check_options(cls.OPTIONS)
-        return cls(spec.target, adapter=spec.option("adapter"), dtype=spec.option("dtype", "auto"),
-                   device=spec.option("device", "auto"), batch_size=spec.int_option("batch_size", 8, minimum=1))
+        dtype, device = spec.option("dtype", "auto"), spec.option("device", "auto")
+        if dtype not in _DTYPES:
+            raise InputError(f"hf dtype {dtype!r} unknown; use one of {', '.join(sorted(_DTYPES))}")
+        if not _DEVICE.fullmatch(device):
+            raise InputError(f"hf device {device!r} unknown; use auto, cpu, cuda or cuda:N")
+        adapter = spec.option("adapter")
+        if adapter is not None:
+            check_model_dir(adapter, "LoRA adapter directory", "adapter_config.json")
+        return {"path": _check_target(spec.target), "adapter": adapter, "dtype": dtype, "device": device,
+                "batch_size": spec.int_option("batch_size", 8, minimum=1, maximum=4096)}
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec) -> HFBackend:
+        return cls(**cls.check_spec(spec))
 
     @property
     def has_chat_template(self) -> bool:
@@ -122,9 +144,53 @@ class HFBackend(ModelBackend):
             torch.cuda.empty_cache()
 
 
+def _check_target(target: str) -> str:
+    """A local model directory (checked) or a hub id (checked for shape only: no network here)."""
+    local = target.startswith(("/", ".", "~")) or os.path.lexists(target)
+    if local:
+        return check_model_dir(target, "hf model", "config.json")
+    if not _HUB_ID.fullmatch(target):
+        raise InputError(f"hf model {target!r} is neither a local model directory nor a hub id like ORG/NAME")
+    return target
+
+
+def check_model_dir(path: str, what: str, marker: str) -> str:
+    """``path`` if it is a directory saved with save_pretrained: ``marker`` (a JSON object) inside, and no
+    FIFO or device among its files (loading would block on one)."""
+    folder = Path(path).expanduser()
+
+    def refuse(reason: str) -> InputError:
+        return InputError(f"{what} {path} could not be loaded ({reason}); give a directory saved with "
+                          f"save_pretrained (it holds {marker})")
+
+    try:
+        mode = folder.stat().st_mode
+        entries = list(os.scandir(folder)) if stat.S_ISDIR(mode) else []
+    except OSError as exc:
+        raise refuse(exc.strerror or str(exc)) from None
+    if not stat.S_ISDIR(mode):
+        raise refuse("not a directory")
+    for entry in entries:
+        try:
+            entry_mode = os.stat(entry.path).st_mode
+        except OSError:
+            continue  # a dangling link: transformers reports it if it needs the file
+        if not (stat.S_ISREG(entry_mode) or stat.S_ISDIR(entry_mode)):
+            raise refuse(f"{entry.name} is a FIFO or device, not a file")
+    if not (folder / marker).exists():
+        raise refuse(f"no {marker} in it")
+    text = read_input_text(folder / marker, f"{what} file", TEXT_MAX)
+    try:
+        config = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise refuse(f"{marker} is not valid JSON: {exc}") from None
+    if not isinstance(config, dict):
+        raise refuse(f"{marker} is not a JSON object")
+    return str(folder)
+
+
 def _apply_adapter(model, adapter: str):
-    if not Path(adapter).is_dir():
-        raise InputError(f"LoRA adapter directory {adapter} not found; save one with peft's save_pretrained")
+    check_model_dir(adapter, "LoRA adapter directory", "adapter_config.json")
     from peft import PeftModel
 
     return PeftModel.from_pretrained(model, adapter)

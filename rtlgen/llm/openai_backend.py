@@ -61,17 +61,25 @@ class OpenAIBackend(ModelBackend):
         self.client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout_s))
 
     @classmethod
-    def from_spec(cls, spec: ModelSpec) -> OpenAIBackend:
+    def check_spec(cls, spec: ModelSpec) -> dict:
+        """The constructor's arguments from ``spec``, every option checked; no connection is made."""
         spec.check_options(cls.OPTIONS)
         key_env = spec.option("key_env")
         api_key = os.environ.get(key_env or "OPENAI_API_KEY")
         if key_env and not api_key:
             raise InputError(f"model spec {spec.raw!r}: environment variable {key_env} is not set; export the API key")
-        return cls(spec.target, spec.base_url or "", api_key=api_key,
-                   concurrency=spec.int_option("concurrency", 4, minimum=1),
-                   timeout_s=spec.float_option("timeout", 120.0, minimum=0.001),
-                   retries=spec.int_option("retries", 4), backoff_s=spec.float_option("backoff", 1.0),
-                   n_mode=spec.option("n_mode", "auto"))
+        n_mode = spec.option("n_mode", "auto")
+        if n_mode not in ("auto", "repeat"):
+            raise InputError(f"model spec {spec.raw!r}: n_mode must be auto or repeat, not {n_mode!r}")
+        return {"model": spec.target, "base_url": spec.base_url or "", "api_key": api_key,
+                "concurrency": spec.int_option("concurrency", 4, minimum=1, maximum=1024),
+                "timeout_s": spec.float_option("timeout", 120.0, minimum=0.001, maximum=86400.0),
+                "retries": spec.int_option("retries", 4, maximum=100),
+                "backoff_s": spec.float_option("backoff", 1.0, maximum=3600.0), "n_mode": n_mode}
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec) -> OpenAIBackend:
+        return cls(**cls.check_spec(spec))
 
     def generate(self, prompts: Sequence[Prompt], params: SamplingParams) -> list[list[str]]:
         if not prompts:

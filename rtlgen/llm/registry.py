@@ -1,8 +1,9 @@
 """``load_model(spec)``: the one way every command turns a model-spec string into a backend.
 
 Schemes are lazy ``"module:Class"`` targets so that ``openai:`` never imports torch. Each backend class
-has ``from_spec(ModelSpec) -> ModelBackend``. ``golden`` is not a model: benchmark runners that have
-reference solutions handle it before calling here.
+has ``from_spec(ModelSpec) -> ModelBackend`` and may have ``check_spec(ModelSpec)``, a cheap check (no
+weights, no network) that ``check_model`` runs so a run fails on a bad spec before it does any work.
+``golden`` is not a model: benchmark runners that have reference solutions handle it before calling here.
 """
 
 from __future__ import annotations
@@ -28,6 +29,16 @@ def backend_class(scheme: str) -> type[ModelBackend]:
     if not (isinstance(cls, type) and issubclass(cls, ModelBackend)):
         raise TypeError(f"{target} is not a ModelBackend subclass")
     return cls
+
+
+def check_model(spec: str | ModelSpec) -> ModelSpec:
+    """Parse ``spec`` and run its backend's cheap checks (a path that is no model, a bad file, a bad option)."""
+    parsed = spec if isinstance(spec, ModelSpec) else parse_spec(spec)
+    if parsed.scheme != "golden":
+        check = getattr(backend_class(parsed.scheme), "check_spec", None)
+        if check is not None:
+            check(parsed)
+    return parsed
 
 
 def load_model(spec: str | ModelSpec) -> ModelBackend:

@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from rtlgen.errors import InputError
+from rtlgen.inputs import TEXT_MAX, read_input_text
 from rtlgen.llm.base import ModelBackend, Prompt, SamplingParams
 from rtlgen.llm.spec import ModelSpec
 
@@ -42,6 +43,11 @@ class ScriptedBackend(ModelBackend):
         self.when_exhausted = WhenExhausted(when_exhausted)
         self.calls: list[tuple[Prompt, SamplingParams]] = []
         self._next = 0
+
+    @classmethod
+    def check_spec(cls, spec: ModelSpec) -> None:
+        """Read and check the script now, so a run fails on it before doing any work."""
+        cls.from_spec(spec)
 
     @classmethod
     def from_spec(cls, spec: ModelSpec) -> ScriptedBackend:
@@ -76,19 +82,29 @@ class ScriptedBackend(ModelBackend):
 
 
 def load_script(path: Path) -> tuple[list[str], str]:
-    """(responses, when_exhausted) from a YAML or JSON script file."""
-    if not path.is_file():
+    """(responses, when_exhausted) from a YAML or JSON script file; any problem is one InputError naming it."""
+    if not path.exists() and not path.is_symlink():
         raise InputError(f"scripted model file {path} not found; write a YAML list of responses there")
-    text = path.read_text(encoding="utf-8")
+    text = read_input_text(path, "scripted model file", TEXT_MAX)
+    kind = "JSON" if path.suffix == ".json" else "YAML"
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise InputError(f"scripted model file {path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from exc
+        data = json.loads(text) if kind == "JSON" else yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise InputError(f"scripted model file {path} is not valid YAML{where}: {exc.problem or exc}") from None
+    except (ValueError, RecursionError, yaml.YAMLError) as exc:
+        raise InputError(f"scripted model file {path} is not valid {kind}: {exc}") from None
     if isinstance(data, list):
         data = {"responses": data}
     if not isinstance(data, dict) or not isinstance(data.get("responses"), list):
         raise InputError(f"scripted model file {path} must be a list of strings or a mapping with 'responses'")
     unknown = set(data) - {"responses", "when_exhausted"}
     if unknown:
-        raise InputError(f"scripted model file {path}: unknown keys {sorted(unknown)}; allowed: responses, when_exhausted")
+        raise InputError(f"scripted model file {path}: unknown keys {sorted(map(str, unknown))}; "
+                         "allowed: responses, when_exhausted")
+    for i, r in enumerate(data["responses"]):
+        if not isinstance(r, str | int | float) or isinstance(r, bool):
+            kind = {"dict": "mapping", "NoneType": "empty item"}.get(type(r).__name__, type(r).__name__)
+            raise InputError(f"scripted model file {path}: response {i} is a {kind}, not a string; quote it")
     return [str(r) for r in data["responses"]], str(data.get("when_exhausted", WhenExhausted.REPEAT_LAST.value))

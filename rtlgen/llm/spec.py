@@ -7,10 +7,11 @@ being ignored.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from rtlgen.errors import InputError
 from rtlgen.registry import suggestion
@@ -31,11 +32,11 @@ class ModelSpec:
     def option(self, key: str, default: str | None = None) -> str | None:
         return self.options.get(key, default)
 
-    def int_option(self, key: str, default: int, minimum: int = 0) -> int:
-        return int(_number(self, key, default, int, minimum))
+    def int_option(self, key: str, default: int, minimum: int = 0, maximum: int = 1_000_000) -> int:
+        return int(_number(self, key, default, int, minimum, maximum))
 
-    def float_option(self, key: str, default: float, minimum: float = 0.0) -> float:
-        return float(_number(self, key, default, float, minimum))
+    def float_option(self, key: str, default: float, minimum: float = 0.0, maximum: float = 86400.0) -> float:
+        return float(_number(self, key, default, float, minimum, maximum))
 
     def bool_option(self, key: str, default: bool) -> bool:
         value = self.options.get(key)
@@ -54,7 +55,7 @@ class ModelSpec:
                 raise InputError(f"model spec {self.raw!r}: unknown option {key!r}{did_you_mean(key, known)}")
 
 
-def _number(spec: ModelSpec, key: str, default, kind, minimum):
+def _number(spec: ModelSpec, key: str, default, kind, minimum, maximum):
     value = spec.options.get(key)
     if value is None:
         return default
@@ -62,9 +63,24 @@ def _number(spec: ModelSpec, key: str, default, kind, minimum):
         number = kind(value)
     except ValueError:
         number = None
-    if number is None or number < minimum:
-        raise InputError(f"model spec {spec.raw!r}: option {key} must be a number >= {minimum}, not {value!r}")
+    if number is None or not math.isfinite(number) or not minimum <= number <= maximum:
+        whole = " (an integer)" if kind is int else ""
+        raise InputError(f"model spec {spec.raw!r}: option {key} must be a number from {minimum:g} to {maximum:g}"
+                         f"{whole}, not {value!r}")
     return number
+
+
+def check_base_url(raw: str, url: str) -> str:
+    """``url`` if it is a usable http(s) server address: a host, a valid port, no spaces or fragments."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when out of range or not a number
+    except ValueError:
+        parts, port = None, None
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment
+            or any(c.isspace() or ord(c) < 32 for c in url) or (port is not None and not 0 < port < 65536)):
+        raise InputError(f"model spec {raw!r}: {url!r} is not a server URL; use openai:MODEL@http://HOST:PORT/v1")
+    return url
 
 
 def did_you_mean(name: str, known) -> str:
@@ -94,7 +110,7 @@ def parse_spec(raw: str) -> ModelSpec:
         model, sep, url = rest.partition("@")
         if not sep or not model or not re.match(r"^https?://", url):
             raise InputError(f"model spec {raw!r} must look like openai:MODEL@http://HOST:PORT/v1")
-        rest, base_url = model, url.rstrip("/")
+        rest, base_url = model, check_base_url(raw, url).rstrip("/")
     if not rest:
         raise InputError(f"model spec {raw!r} names no model after '{scheme}:'")
     return ModelSpec(scheme=scheme, target=rest, base_url=base_url, options=options, raw=text)

@@ -5,10 +5,18 @@ job (compile, then simulate) would pay for the whole chain twice. Here a small b
 inside the sandbox and starts each step with its limits set by ``ulimit`` in a subshell and its
 wall clock kept by a ``read -t`` watchdog (builtins: no extra exec), with the step's stdout and
 stderr on pipes of their own. After each step the driver reports the exit status, timestamps and
-cumulative child CPU time on a status pipe that it closes for the step itself, so a step cannot
-write there through its own descriptors. (A step could still reopen that pipe through /proc of
-the same uid; the parser therefore takes the last report for a step, which the driver writes
-after the step has ended.)
+cumulative child CPU time on a status pipe that it closes for the step itself.
+
+A step must never be able to forge its own exit status, wall time or kill reason. As root, the
+driver (and its watchdogs) run as uid 0 inside the sandbox and each step is started through
+``setpriv`` as a private uid with no capabilities: a step can neither signal, ptrace nor open the
+descriptors of the driver (and ``/proc`` is not mounted at all). Without root every process is the
+user's own uid, so the runner does not fuse: each step is then its own bwrap, reaped by the host.
+
+Secret keeping (``Job.private_files``): private steps run as the builder uid with ``umask 077``;
+the others as a second uid that cannot read what the builder wrote. ``Step.feeds`` hands such a
+step a program once through a named pipe written by the driver; ``Step.exec_only`` makes a binary
+runnable but unreadable (and so its process non-dumpable).
 """
 
 from __future__ import annotations
@@ -32,8 +40,9 @@ class StepReport:
     cpu_s: float  # user + system of the step's processes
 
 
-def can_fuse(job: Job) -> bool:
-    return len(job.steps) > 1 and all(s.stdin is None for s in job.steps)
+def can_fuse(job: Job, as_root: bool) -> bool:
+    """Only as root: the driver must be another uid than its steps (see the module docstring)."""
+    return as_root and len(job.steps) > 1 and all(s.stdin is None for s in job.steps)
 
 
 def _ulimits(limits: Limits) -> str:
@@ -43,28 +52,48 @@ def _ulimits(limits: Limits) -> str:
             f"-u {limits.processes} -c 0; ulimit -St {cpu}; ulimit -Ht {cpu + 1}")
 
 
-def driver_script(job: Job, status_fd: int, out_fds: list[tuple[int, int]], argvs: list[tuple[str, ...]]) -> str:
-    """The bash program: one block per step; ``argvs`` are the steps' argv as seen inside the sandbox.
+def driver_script(job: Job, status_fd: int, out_fds: list[tuple[int, int]], argvs: list[tuple[str, ...]],
+                  drops: list[list[str]]) -> str:
+    """The bash program: one block per step; ``argvs`` are the steps' argv as seen inside the sandbox and
+    ``drops`` the privilege-dropping prefix of each (setpriv to the step's uid).
 
     Each step runs as a background job (``set -m``: its own process group) in a subshell that sets
     its limits and execs the tool. A watchdog waits ``wall_s`` with ``read -t`` on the driver's stdin,
-    a pipe the caller holds open and never writes, then kills the step's group.
+    a pipe the caller holds open and never writes, then kills the step's group. Whatever the step left
+    in its group is killed when it ends.
     """
     all_fds = [status_fd] + [fd for pair in out_fds for fd in pair]
     closes = " ".join(f"{fd}>&-" for fd in all_fds)
     lines = ["set +e -m"]
-    for i, (step, argv) in enumerate(zip(job.steps, argvs, strict=True)):
+    split = job.split_uids
+    for i, (step, argv, drop) in enumerate(zip(job.steps, argvs, drops, strict=True)):
         limits = step.limits or job.limits
         out, err = out_fds[i]
+        umask = "077" if split and step.private else "022"
+        if step.exec_only:
+            lines.append(f"/usr/bin/chmod 0711 -- {shlex.join(step.exec_only)} </dev/null >/dev/null 2>&1 {closes}")
+        feeders = []
+        for n, (fifo, source) in enumerate(step.feeds):
+            # the builder's tool may have made its output readable (iverilog chmods it 0755): close it first
+            lines.append(f"( /usr/bin/chmod 0600 -- {shlex.quote(source)}; exec /usr/bin/cat -- {shlex.quote(source)} "
+                         f">{shlex.quote(fifo)} ) </dev/null 2>/dev/null {closes} &")
+            lines.append(f"f{n}=$!")
+            feeders.append(f"$f{n}")
         lines += [
             "s=$EPOCHREALTIME",
-            f"( {_ulimits(limits)}; exec {shlex.join(argv)} ) </dev/null >&{out} 2>&{err} {closes} &",
+            f"( {_ulimits(limits)}; umask {umask}; exec {shlex.join([*drop, *argv])} ) </dev/null >&{out} 2>&{err} "
+            f"{closes} &",
             "pid=$!",
             f"{{ read -t {limits.wall_s:g}; kill -KILL -- -$pid; }} >/dev/null 2>&1 {closes} &",
             "w=$!",
             "wait $pid; rc=$?",
-            "kill $w 2>/dev/null",
             "e=$EPOCHREALTIME",
+            "kill $w 2>/dev/null",
+            "kill -KILL -- -$pid 2>/dev/null",
+        ]
+        if feeders:
+            lines.append(f"kill -KILL {' '.join(feeders)} 2>/dev/null")
+        lines += [
             f'printf "@STEP {i} %s %s %s\\n" "$rc" "$s" "$e" >&{status_fd}',
             f"times >&{status_fd}",  # in this shell, not a subshell: line 2 is the reaped children's CPU
         ]
@@ -74,7 +103,7 @@ def driver_script(job: Job, status_fd: int, out_fds: list[tuple[int, int]], argv
 
 
 def parse_status(text: str) -> dict[int, StepReport]:
-    """Step reports keyed by index; the last report of each index wins (see the module docstring)."""
+    """Step reports keyed by index (only the driver, a uid no step runs as, can write them)."""
     reports: dict[int, StepReport] = {}
     lines = text.splitlines()
     prev_cpu = 0.0

@@ -56,11 +56,20 @@ class Step:
     stdin: bytes | None = None
     limits: Limits | None = None  # None: the job's limits
     check: bool = True  # stop the job after this step when it fails (non-zero exit or killed)
+    # Secret-keeping (see ``Job.private_files``): a private step runs as the job's builder uid and may read
+    # the private files; every other step of such a job runs as a second uid that cannot.
+    private: bool = False
+    # (fifo, file) pairs: before the step, the trusted driver writes ``file`` (which the step may not
+    # read) into the named pipe ``fifo``, once; a program is read once at load and is gone afterwards.
+    feeds: tuple[tuple[str, str], ...] = ()
+    exec_only: tuple[str, ...] = ()  # paths made 0711 before the step: runnable, never readable (non-dumpable)
 
     def __post_init__(self) -> None:
         if not self.argv or not all(isinstance(a, str) for a in self.argv):
             raise InputError(f"step argv must be a non-empty sequence of strings, not {self.argv!r}")
         object.__setattr__(self, "argv", tuple(self.argv))
+        object.__setattr__(self, "feeds", tuple((_check_relative(f), _check_relative(s)) for f, s in self.feeds))
+        object.__setattr__(self, "exec_only", tuple(_check_relative(p) for p in self.exec_only))
 
 
 def _check_relative(path: str) -> str:
@@ -82,6 +91,12 @@ class Job:
     ro_paths: tuple[str, ...] = ()  # extra host paths visible read-only at the same place (a Python prefix, a liberty)
     rw_paths: tuple[str, ...] = ()  # host paths writable inside (a compiler cache); each one is a shared hole
     cacheable: bool = True
+    private_files: tuple[str, ...] = ()  # readable by private steps only (a testbench holding a per-run secret)
+
+    @property
+    def split_uids(self) -> bool:
+        """Private and public steps run as two different uids (only when some step is private)."""
+        return any(s.private for s in self.steps)
 
     def __post_init__(self) -> None:
         if not self.steps:
@@ -95,6 +110,7 @@ class Job:
         object.__setattr__(self, "env", dict(self.env))
         object.__setattr__(self, "ro_paths", tuple(self.ro_paths))
         object.__setattr__(self, "rw_paths", tuple(self.rw_paths))
+        object.__setattr__(self, "private_files", tuple(_check_relative(p) for p in self.private_files))
 
     @classmethod
     def single(cls, argv: list[str] | tuple[str, ...], files: Mapping[str, bytes | str] | None = None,
@@ -111,7 +127,9 @@ class Job:
         h = hashlib.sha256()
         meta = {
             "steps": [[list(s.argv), hashlib.sha256(s.stdin or b"").hexdigest(),
-                       asdict(s.limits) if s.limits else None, s.check] for s in self.steps],
+                       asdict(s.limits) if s.limits else None, s.check, s.private, [list(f) for f in s.feeds],
+                       list(s.exec_only)] for s in self.steps],
+            "private": list(self.private_files),
             "files": sorted((n, hashlib.sha256(d).hexdigest()) for n, d in self.files.items()),
             "limits": asdict(self.limits),
             "outputs": list(self.outputs),

@@ -116,24 +116,33 @@ class Sandbox:
 
     # -- internals --------------------------------------------------------------------------
     def _next_uid(self) -> int:
+        """The job's builder uid; its public steps run as the next uid (``_uid_for``)."""
         with self._uid_lock:
             n = next(self._uid_counter)
-        return self.config.uid_base + (os.getpid() * 7 + n) % self.config.uid_count
+        pairs = max(1, self.config.uid_count // 2)
+        return self.config.uid_base + 2 * ((os.getpid() * 7 + n) % pairs)
+
+    @staticmethod
+    def _uid_for(job: Job, step: Step, uid: int) -> int:
+        return uid + 1 if job.split_uids and not step.private else uid
 
     def _new_job_dir(self, prefix: str) -> tuple[Path, int]:
-        """A fresh, empty directory for one job or session, and the private uid it will run as."""
+        """A fresh, empty directory for one job or session, and the private uid it will run as.
+        The name carries our pid, so a later run can remove what a killed one left behind."""
         self._jobs_root.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=prefix, dir=self._jobs_root)), self._next_uid()
+        remove_stale_job_dirs(self._jobs_root)
+        return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=self._jobs_root)), self._next_uid()
 
     def _execute(self, job: Job) -> JobResult:
         job_dir, uid = self._new_job_dir("rtlgen-job-")
         try:
             self._populate(job_dir, job, uid)
-            if self.config.backend is Backend.BWRAP and fused.can_fuse(job):
+            if self.config.backend is Backend.BWRAP and fused.can_fuse(job, os.geteuid() == 0):
                 results = self._run_fused(job, job_dir, uid)
             else:
                 results = []
                 for step in job.steps:
+                    _prepare_unfused(job_dir, step)
                     res = self._run_step(job, step, job_dir, uid)
                     results.append(res)
                     if step.check and not res.ok:
@@ -145,23 +154,32 @@ class Sandbox:
                 shutil.rmtree(job_dir, ignore_errors=True)
 
     def _populate(self, job_dir: Path, job: Job, uid: int) -> None:
+        """Write the inputs, owned by the builder uid; with split uids, private files are 0600 and the job dir
+        is world-writable with the sticky bit (the public uid may add files, never replace the builder's)."""
         (job_dir / ".tmp").mkdir()
-        job_dir.chmod(0o711)  # bwrap, capabilities already dropped, must still chdir into it
         for name, data in job.files.items():
             target = job_dir / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+            target.chmod(0o600 if name in job.private_files else 0o644)
+        for step in job.steps:
+            for fifo, _source in step.feeds:
+                (job_dir / fifo).parent.mkdir(parents=True, exist_ok=True)
+                if not (job_dir / fifo).exists():
+                    os.mkfifo(job_dir / fifo, 0o644)
         if os.geteuid() == 0 and self.config.backend is Backend.BWRAP:
             for root, _dirs, files in os.walk(job_dir):
                 os.chown(root, uid, uid)
                 for f in files:
                     os.chown(os.path.join(root, f), uid, uid)
+        # bwrap, capabilities already dropped, must still chdir into it
+        job_dir.chmod(0o1777 if job.split_uids else 0o711)
 
     def _argv(self, job: Job, step: Step, job_dir: Path, uid: int, limits: Limits) -> tuple[list[str], dict, str]:
         if self.config.backend is Backend.BWRAP:
             prefix = bw.prlimit_prefix(limits) + bw.confine_argv(
-                self._bwrap, str(job_dir), uid, ro_paths=job.ro_paths, rw_paths=job.rw_paths, env=job.env,
-                tmp_mb=limits.tmp_mb)
+                self._bwrap, str(job_dir), self._uid_for(job, step, uid), ro_paths=job.ro_paths,
+                rw_paths=job.rw_paths, env=job.env, tmp_mb=limits.tmp_mb, proc=bw.needs_proc([step.argv]))
             return prefix + [_inside(a, job_dir) for a in step.argv], {"PATH": "/usr/bin:/bin"}, str(job_dir)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(job_dir), "TMPDIR": str(job_dir / ".tmp"), "LANG": "C.UTF-8",
                **job.env}
@@ -190,10 +208,12 @@ class Sandbox:
         read_ends, write_ends = open_channels(1 + 2 * n)
         out_fds = [(write_ends[1 + 2 * i], write_ends[2 + 2 * i]) for i in range(n)]
         argvs = [tuple(_inside(a, job_dir) for a in s.argv) for s in job.steps]
-        script = fused.driver_script(job, write_ends[0], out_fds, argvs)
+        drops = [bw.drop_privileges_argv(self._uid_for(job, s, uid)) for s in job.steps]
+        script = fused.driver_script(job, write_ends[0], out_fds, argvs, drops)
         # No prlimit around the driver: each step sets its own limits with ulimit (see fused.py).
         argv = bw.confine_argv(self._bwrap, str(job_dir), uid, ro_paths=job.ro_paths, rw_paths=job.rw_paths,
-                               env=job.env, tmp_mb=max(lim.tmp_mb for lim in step_limits))
+                               env=job.env, tmp_mb=max(lim.tmp_mb for lim in step_limits),
+                               proc=bw.needs_proc(argvs), driver=True)
         caps = [_STATUS_CAP] + [lim.output_bytes for lim in step_limits for _ in range(2)]
         out = run_process(argv + [fused.BASH, "-c", script], cwd=str(job_dir), env={"PATH": "/usr/bin:/bin"},
                           stdin=None, wall_s=job_wall_s, output_cap=_STATUS_CAP,
@@ -246,6 +266,57 @@ class Sandbox:
             finally:
                 os.close(fd)
         return outputs
+
+
+def _prepare_unfused(job_dir: Path, step: Step) -> None:
+    """Feeds and execute-only binaries when the steps are not fused (not root, or a step with stdin): without
+    a trusted driver of another uid a feed becomes a plain copy, so the secret keeping needs root."""
+    for fifo, source in step.feeds:
+        target = job_dir / fifo
+        if target.is_fifo():
+            target.unlink()
+        if (job_dir / source).is_file():
+            shutil.copyfile(job_dir / source, target)
+    for path in step.exec_only:
+        if (job_dir / path).exists():
+            (job_dir / path).chmod(0o755)
+
+
+_STALE_CHECKED: set[str] = set()
+_STALE_PREFIXES = ("rtlgen-job-", "rtlgen-session-")
+
+
+def remove_stale_job_dirs(root: Path) -> int:
+    """Remove job dirs that a killed rtlgen process left in ``root`` (their creator's pid is gone); once per
+    process and root. Returns how many were removed."""
+    key = str(root)
+    if key in _STALE_CHECKED:
+        return 0
+    _STALE_CHECKED.add(key)
+    removed = 0
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return 0
+    for entry in entries:
+        if not entry.name.startswith(_STALE_PREFIXES) or not entry.is_dir(follow_symlinks=False):
+            continue
+        m = re.match(r"rtlgen-(?:job|session)-(\d+)-", entry.name)
+        if not m or _alive(int(m.group(1))):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _text(data: bytes) -> str:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import enum
 import re
 
+from rtlgen.llm.extract import blank_comments_and_strings
 from rtlgen.sandbox import KilledBy
 
 
@@ -62,6 +63,11 @@ class FailureCategory(str, enum.Enum):  # noqa: UP042 - the agreed API; str() ke
     EMPTY_CODE = "empty"
     TRUNCATED_CODE = "truncated"
     RUNTIME_ERROR = "runtime_error"
+    # the judge's (rtlgen.sim.judge), for hostile code and unusable input:
+    FORBIDDEN = "forbidden"  # the design reaches outside itself, or uses a construct the judge refuses
+    NO_VERDICT = "no_verdict"  # the testbench never printed its own tagged verdict or never reached its end
+    TOO_LARGE = "too_large"  # the design is over the judge's input size cap
+    TOOL_MISSING = "tool_missing"  # a tool could not be started
 
     @property
     def is_upstream(self) -> bool:
@@ -72,7 +78,8 @@ class FailureCategory(str, enum.Enum):  # noqa: UP042 - the agreed API; str() ke
 _OURS = frozenset({
     FailureCategory.KILLED_MEMORY, FailureCategory.KILLED_CPU, FailureCategory.KILLED_OUTPUT,
     FailureCategory.KILLED_FILESIZE, FailureCategory.EMPTY_CODE, FailureCategory.TRUNCATED_CODE,
-    FailureCategory.RUNTIME_ERROR,
+    FailureCategory.RUNTIME_ERROR, FailureCategory.FORBIDDEN, FailureCategory.NO_VERDICT, FailureCategory.TOO_LARGE,
+    FailureCategory.TOOL_MISSING,
 })
 
 # Decisive rules, in upstream order; the first matching line ends the scan.
@@ -96,7 +103,6 @@ _KILL_CATEGORIES = {
     KilledBy.OUTPUT: FailureCategory.KILLED_OUTPUT,
     KilledBy.FILESIZE: FailureCategory.KILLED_FILESIZE,
 }
-_COMMENTS_AND_STRINGS = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"', re.DOTALL)
 
 
 def _scan(log: str) -> tuple[FailureCategory | None, bool, bool, bool]:
@@ -137,7 +143,7 @@ def classify_upstream(log: str, *, code: str | None = None) -> FailureCategory:
 def is_truncated(code: str) -> bool:
     """More ``module`` than ``endmodule`` keywords outside comments and strings: the text was cut off
     (a model hit its token limit). Cheap, and only consulted when compilation failed."""
-    text = _COMMENTS_AND_STRINGS.sub(" ", code)
+    text = blank_comments_and_strings(code)  # linear; a regex for this rescans from every unclosed "/*"
     opened = len(re.findall(r"\b(?:macro)?module\b", text))
     closed = len(re.findall(r"\bendmodule\b", text))
     return opened > closed

@@ -10,14 +10,16 @@ would set. The Python prefix and the venv are shown read-only inside the job (``
     print(res.passed, res.tests, res.failed)
 
 Verdict: from cocotb's results XML (JUnit), not the exit code: vvp exits 0 when tests fail. The
-XML's name carries a digest of every input, so the design under test (which can ``$fopen`` files
-in the job dir) cannot know the name in advance to forge a passing result.
+XML's name is a fresh secret of each run, given to cocotb in its environment (which the design cannot
+read: no ``/proc``, no ``$getenv``); only that file is read back, a regular file, never through a
+link, so a design that could write files still could not write or replace the verdict. Designs go
+through the judge first (``rtlgen.sim.judge.cocotb``), which refuses file I/O and every way out.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
+import secrets
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
@@ -66,9 +68,7 @@ def cocotb_job(sources: Sources, top: str, test_module: str, test_source: str, *
     libs, libpython, entry, python = _cocotb_paths()
     files[f"{test_module}.py"] = test_source.encode()
     files["cmds.f"] = "+timescale+{}/{}\n".format(*timescale).encode()
-    digest = hashlib.sha256(b"".join(hashlib.sha256(n.encode() + b"\0" + d).digest()
-                                     for n, d in sorted(files.items()))).hexdigest()[:24]
-    results = f"results-{digest}.xml"
+    results = f"results-{secrets.token_hex(16)}.xml"
     env = {
         "COCOTB_TEST_MODULES": test_module, "COCOTB_TOPLEVEL": top, "TOPLEVEL_LANG": "verilog",
         "COCOTB_RESULTS_FILE": results, "PYGPI_PYTHON_BIN": python, "LIBPYTHON_LOC": libpython,
@@ -80,7 +80,7 @@ def cocotb_job(sources: Sources, top: str, test_module: str, test_source: str, *
         Step((find_tool("vvp"), "-M", libs, "-m", os.path.join(libs, "libcocotbvpi_icarus.so"), "sim.vvp", "-none")),
     )
     ro = tuple(sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}))
-    job = Job(steps=steps, files=files, limits=limits or Limits(wall_s=60), outputs=(results,), env=env,
+    job = Job(steps=steps, files=files, limits=limits or Limits(wall_s=60), outputs=(results,), env=env, cacheable=False,
               ro_paths=ro)
     return job, results
 

@@ -1,20 +1,23 @@
-"""pyslang in-process: parse + elaborate diagnostics, module names and ports, no process started.
+"""pyslang checks: parse + elaborate diagnostics, module names and ports, in a bounded worker process.
 
-About a millisecond for a small module, so the agent can check every draft before simulating::
+About a millisecond of slang for a small module (plus well under a millisecond to reach a warm
+worker), so the agent can check every draft before simulating::
 
     from rtlgen.sim.slang import parse_diagnostics, module_names, module_ports
     for d in parse_diagnostics(text):
         print(f"{d.line}:{d.column}: {d.severity}: {d.message}")
 
-Safe on untrusted text: slang only parses and elaborates and nothing is run. Left alone, slang
-*would* read any host file named by `` `include "/etc/passwd" `` in-process and quote it back in its
-diagnostics, so the preprocessor runs with ``maxIncludeDepth = 0``: an include is an error and the
-file is never opened. Each call uses a fresh SourceManager (the global default one only grows).
-Elaboration of a hostile design is bounded by slang's own limits (``maxGenerateSteps``, ...), and
-nesting past the parser's depth limit comes back as one "fatal" diagnostic, not an exception.
-Not bounded: nested macro expansion (`` `define A(x) x x `` applied 30 deep) grows exponentially in
-time and memory in this process; callers facing adversarial text at scale should cap input size or
-use the sandboxed ``rtlgen.sim.icarus.syntax_check`` instead.
+Safe on untrusted text. Nothing is run: slang only parses and elaborates. Left alone, slang *would*
+read any host file named by `` `include "/etc/passwd" `` and quote it back in its diagnostics, so the
+preprocessor runs with ``maxIncludeDepth = 0``: an include is an error and the file is never opened.
+Each call uses a fresh SourceManager (the global default one only grows). Elaboration is bounded by
+slang's own limits (``maxGenerateSteps``, ...), and nesting past the parser's depth limit comes back
+as one "fatal" diagnostic. What slang does *not* bound, nested macro expansion (`` `define A(x) x x ``
+applied 30 deep grows exponentially) and C-stack depth in elaboration (it segfaults), is why every
+call runs in ``rtlgen.sandbox.bounded.call_bounded``: at most ``TIMEOUT_S`` seconds and ``MEMORY_MB``
+MiB, and a crash costs that call only. Text over ``MAX_SOURCE_BYTES`` is refused without parsing. A
+call that does not finish gives one "fatal" ``ParseAborted`` diagnostic (``parse_diagnostics``) or
+an ``InputError`` (``module_names``, ``module_ports``) with the reason.
 """
 
 from __future__ import annotations
@@ -22,8 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rtlgen.errors import InputError
+from rtlgen.sandbox.bounded import BoundedCallError, BoundedFailure, call_bounded
 
 _MAX_DIAGNOSTICS = 50  # a model never needs more, and a broken file can produce thousands
+MAX_SOURCE_BYTES = 1_000_000  # real designs are a few kB, a whole benchmark's testbench ~100 kB; more is a bomb
+TIMEOUT_S = 10.0  # a 1 MB design parses and elaborates in well under a second
+MEMORY_MB = 1024  # the same 1 MB design needs ~100 MB; a macro bomb hits this within seconds
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,17 @@ def _compile(text: str, filename: str, top: str | None = None):
 
 def parse_diagnostics(text: str, filename: str = "design.sv", *, limit: int = _MAX_DIAGNOSTICS) -> list[Diagnostic]:
     """Syntax and elaboration diagnostics of ``text`` in source order (warnings included)."""
+    reason = _refusal(text)
+    if reason is None:
+        try:
+            return call_bounded(_parse_diagnostics_local, text, filename, limit, timeout_s=TIMEOUT_S,
+                                memory_mb=MEMORY_MB)
+        except BoundedCallError as exc:
+            reason = _failure_reason(exc)
+    return [Diagnostic("fatal", 0, 0, f"slang could not parse this text: {reason}", "ParseAborted")]
+
+
+def _parse_diagnostics_local(text: str, filename: str, limit: int) -> list[Diagnostic]:
     pyslang = _pyslang()
     try:
         tree, comp, sm = _compile(text, filename)
@@ -119,6 +137,44 @@ def errors(text: str, filename: str = "design.sv") -> list[Diagnostic]:
 
 def module_names(text: str) -> list[str]:
     """Names of the modules declared in ``text``, in order (syntax only: works on broken designs)."""
+    return _bounded(_module_names_local, text)
+
+
+def module_ports(text: str, module: str) -> list[Port]:
+    """Ports of ``module`` in declaration order, widths elaborated with default parameters."""
+    return _bounded(_module_ports_local, text, module)
+
+
+def _bounded(fn, text: str, *args):
+    """``fn(text, *args)`` in a bounded worker; any way it fails to finish is an ``InputError``."""
+    reason = _refusal(text)
+    if reason is None:
+        try:
+            return call_bounded(fn, text, *args, timeout_s=TIMEOUT_S, memory_mb=MEMORY_MB)
+        except BoundedCallError as exc:
+            reason = _failure_reason(exc)
+    raise InputError(f"slang could not parse the design: {reason}")
+
+
+def _refusal(text: str) -> str | None:
+    """Why ``text`` is not even handed to slang, or None."""
+    size = len(text) if len(text) > MAX_SOURCE_BYTES else len(text.encode("utf-8", "replace"))
+    if size > MAX_SOURCE_BYTES:
+        return f"it is over {MAX_SOURCE_BYTES} bytes (MAX_SOURCE_BYTES), far more than any design; not parsed"
+    return None
+
+
+def _failure_reason(exc: BoundedCallError) -> str:
+    if exc.kind is BoundedFailure.TIMEOUT:
+        return f"slang took longer than {TIMEOUT_S:g} s on it (a macro expansion bomb?)"
+    if exc.kind is BoundedFailure.MEMORY:
+        return f"slang needed more than {MEMORY_MB} MiB for it (a macro expansion bomb?)"
+    if exc.kind is BoundedFailure.CRASH:
+        return f"slang crashed on it (nesting too deep?): {exc}"
+    return str(exc)
+
+
+def _module_names_local(text: str) -> list[str]:
     pyslang = _pyslang()
     try:
         tree, _manager = _parse(text, "design.sv")
@@ -130,11 +186,11 @@ def module_names(text: str) -> list[str]:
     return [m.header.name.valueText for m in members if m.kind == kind]
 
 
-def module_ports(text: str, module: str) -> list[Port]:
-    """Ports of ``module`` in declaration order, widths elaborated with default parameters."""
-    if module not in module_names(text):
+def _module_ports_local(text: str, module: str) -> list[Port]:
+    names = _module_names_local(text)
+    if module not in names:
         raise InputError(f"module {module!r} is not declared in the given text; found: "
-                         f"{', '.join(module_names(text)) or 'no modules'}")
+                         f"{', '.join(names) or 'no modules'}")
     _tree, comp, _manager = _compile(text, "design.sv", top=module)
     for inst in comp.getRoot().topInstances:
         if inst.name == module:

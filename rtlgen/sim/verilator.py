@@ -54,7 +54,7 @@ class VerilatorSimulator(Simulator):
         self.ccache_dir = ccache_dir  # None: no compiler cache (see the module docstring)
         self.ccache_writable = ccache_writable  # True only for trusted code: a shared writable cache is a channel
 
-    def _env_and_paths(self) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]:
+    def env_and_paths(self) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]:
         env = {"OBJCACHE": ""}
         if not self.ccache_dir:
             return env, (), ()
@@ -76,7 +76,7 @@ class VerilatorSimulator(Simulator):
 
     def build_job(self, sources: Sources, top: str, *, limits: Limits | None = None) -> Job:
         files = check_sources(sources, top)
-        env, ro, rw = self._env_and_paths()
+        env, ro, rw = self.env_and_paths()
         steps = (Step(self.build_argv(compile_units(files), top), limits=self.build_limits),
                  Step((f"./{OBJ_DIR}/{BINARY}", *self.plusargs)))
         return Job(steps=steps, files=files, limits=self._limits(limits), env=env, ro_paths=ro, rw_paths=rw)

@@ -34,8 +34,9 @@ def _jsonl(path: Path) -> list[dict]:
 
 
 class VerilogEvalV1(EvalTask):
-    VERSION = 1
+    VERSION = 2  # 2: strict mode judged by rtlgen.sim.judge
     dut_top = "top_module"
+    reference_top = "reference_module"
 
     def __init__(self, name: str, which: str, size: int, broken: dict[int, frozenset[str]]) -> None:
         self.name = name

@@ -26,9 +26,10 @@ _BROKEN_11 = _BROKEN_BOTH | {"Prob151_review2015_fsm"}
 
 
 class VerilogEvalV2(EvalTask):
-    VERSION = 1
+    VERSION = 2  # 2: strict mode judged by rtlgen.sim.judge
     size = 156
     dut_top = "TopModule"
+    reference_top = "RefModule"
 
     def __init__(self, name: str, subdir: str, upstream_task: str, broken: dict[int, frozenset[str]]) -> None:
         self.name = name

@@ -1,0 +1,240 @@
+"""The one judge: untrusted designs against trusted self-checking testbenches, in batches.
+
+    from rtlgen.sim.judge import Bench, Judge
+    judge = Judge()
+    verdicts = judge.judge_many([(design_text, Bench({"tb.sv": tb, "ref.sv": ref}, top="tb",
+                                                    dut_top="TopModule", reference_top="RefModule"))])
+
+Per design, in order, each stage able to decide a failure without the next:
+size cap and empty text; `` `include `` refused; the simulator's preprocessor in the sandbox; the
+static check (``rtlgen.sim.judge.static``) of the preprocessed text in a bounded worker process;
+the bench hardened once per batch with a fresh secret (``rtlgen.sim.judge.harden``); build and
+simulate in the sandbox with the secret out of the design's reach (``rtlgen.sim.judge.jobs``); the
+verdict read from the bench's tagged output only (``rtlgen.sim.judge.verdict``).
+
+``Trust.NAIVE`` skips the static check and the hardening and reads every line of output, the design's
+own prints included: forgeable, for comparing with harnesses that work that way; never the default.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from rtlgen.errors import InputError, RtlgenError
+from rtlgen.sandbox import JobResult, KilledBy, Sandbox, default_sandbox, default_workers, run_many, tool_version
+from rtlgen.sandbox.bounded import BoundedCallError, call_bounded
+from rtlgen.sim.classify import FailureCategory as FC
+from rtlgen.sim.judge import static
+from rtlgen.sim.judge.bench import Bench, BenchProtocol
+from rtlgen.sim.judge.harden import HardenedBench, harden
+from rtlgen.sim.judge.jobs import JudgeLimits, SimulatorKind, preprocess_job, simulation_job
+from rtlgen.sim.judge.verdict import JudgeVerdict, compile_category, decided, read_run
+
+_INCLUDE = re.compile(r"`[ \t]*include\b")
+_MODULE = re.compile(r"\b(module|macromodule)\b")
+
+
+class Trust(enum.StrEnum):
+    STRICT = "strict"  # hardened: only the bench's tagged output counts, the design is checked first
+    NAIVE = "naive"  # every printed line counts, the design's too: forgeable; opt-in only
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    simulator: SimulatorKind = SimulatorKind.ICARUS  # the tool that compiles and simulates
+    trust: Trust = Trust.STRICT  # see the module docstring; NAIVE only for comparisons with forgeable harnesses
+    limits: JudgeLimits = field(default_factory=JudgeLimits)  # sandbox limits of every stage
+    max_design_bytes: int = 1_000_000  # a design over this is judged too_large without running anything
+    static_timeout_s: float = 20.0  # the static check's worker is killed past this (hostile parse)
+    static_memory_mb: int = 2048  # ... or past this much memory
+    workers: int | None = None  # concurrent jobs; None: all cores
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "simulator", SimulatorKind(self.simulator))
+        object.__setattr__(self, "trust", Trust(self.trust))
+        if not 0 < self.max_design_bytes <= 100_000_000:
+            raise InputError(f"max_design_bytes must be between 1 and 100000000, not {self.max_design_bytes!r}")
+
+
+@dataclass
+class _Item:
+    design: str
+    bench: Bench
+    verdict: JudgeVerdict | None = None
+    text: str = ""  # the design as compiled (preprocessed, in strict trust)
+
+
+class Judge:
+    """Judges designs; thread-safe; a batch shares one hardening (one secret) per distinct bench."""
+
+    def __init__(self, config: JudgeConfig | None = None, sandbox: Sandbox | None = None) -> None:
+        self.config = config or JudgeConfig()
+        self.sandbox = sandbox or default_sandbox()
+        self._tool = ""
+
+    @property
+    def tool(self) -> str:
+        if not self._tool:
+            name = "iverilog" if self.config.simulator is SimulatorKind.ICARUS else "verilator"
+            try:
+                self._tool = f"{name} {tool_version(name)}".strip()
+            except RtlgenError:
+                self._tool = name
+        return self._tool
+
+    def judge(self, design: str, bench: Bench) -> JudgeVerdict:
+        return self.judge_many([(design, bench)])[0]
+
+    def judge_many(self, items: Sequence[tuple[str, Bench]], *, progress: bool | str = False,
+                   on_result: Callable[[int, JudgeVerdict], None] | None = None) -> list[JudgeVerdict]:
+        """Verdicts in the order of ``items``; ``on_result(index, verdict)`` as each is decided (calling thread)."""
+        work = [_Item(d, b) for d, b in items]
+
+        def decide(i: int, verdict: JudgeVerdict) -> None:
+            work[i].verdict = verdict
+            if on_result:
+                on_result(i, verdict)
+
+        for i, item in enumerate(work):
+            early = self._screen(item)
+            if early is not None:
+                decide(i, early)
+        strict = self.config.trust is Trust.STRICT
+        if strict:
+            self._preprocess(work, decide)
+            self._check(work, decide)
+        else:
+            for item in work:
+                item.text = item.design
+        self._simulate(work, decide, progress)
+        return [item.verdict for item in work]  # type: ignore[misc]
+
+    def screen(self, design: str, dut_top: str) -> JudgeVerdict | str:
+        """Every stage before simulation for one design: a failing verdict, or the text to compile."""
+        item = _Item(design, Bench({"none.sv": "module none; endmodule"}, top="none", dut_top=dut_top))
+        found: list[JudgeVerdict] = []
+        item.verdict = self._screen(item)
+        if item.verdict is None and self.config.trust is Trust.STRICT:
+            self._preprocess([item], lambda _i, v: found.append(v))
+            if not found:
+                self._check([item], lambda _i, v: found.append(v))
+        elif item.verdict is None:
+            item.text = design
+        return item.verdict or (found[0] if found else item.text)
+
+    # -- stages -------------------------------------------------------------------------------
+    def _base(self) -> dict:
+        return {"tool": self.tool, "trust": self.config.trust.value}
+
+    def _screen(self, item: _Item) -> JudgeVerdict | None:
+        size = len(item.design.encode("utf-8", "replace"))
+        if size > self.config.max_design_bytes:
+            return decided(FC.TOO_LARGE, f"the design is {size} bytes, over the judge's cap of "
+                           f"{self.config.max_design_bytes}", **self._base())
+        if not _MODULE.search(item.design):
+            return decided(FC.EMPTY_CODE, "no module in the design", **self._base())
+        if self.config.trust is Trust.STRICT and _INCLUDE.search(item.design):
+            return decided(FC.FORBIDDEN, "`include is not allowed in the design: put the text in the design itself",
+                           **self._base())
+        return None
+
+    def _preprocess(self, work: list[_Item], decide) -> None:
+        todo = [i for i, it in enumerate(work) if it.verdict is None]
+        jobs = [preprocess_job(self.config.simulator, work[i].design, self.config.limits) for i in todo]
+        for i, res in zip(todo, run_many(self.sandbox, jobs, workers=self.config.workers), strict=True):
+            verdict = self._preprocessed(res)
+            if verdict is not None:
+                decide(i, verdict)
+            else:
+                work[i].text = res.stdout
+
+    def _preprocessed(self, res: JobResult) -> JudgeVerdict | None:
+        if res.killed_by is KilledBy.OUTPUT:
+            return decided(FC.FORBIDDEN, "preprocessing the design produced more text than the cap (a macro bomb?)",
+                           **self._base())
+        if res.killed_by is not KilledBy.NONE:
+            return decided(FC.FORBIDDEN, f"preprocessing the design was stopped by the {res.killed_by.value} limit",
+                           **self._base())
+        if res.exit_code != 0:
+            log = (res.stdout + res.stderr)[-4000:]
+            return decided(compile_category(log), "the design's preprocessor directives failed",
+                           compile_log=log, **self._base())
+        return None
+
+    def _check(self, work: list[_Item], decide) -> None:
+        todo = [i for i, it in enumerate(work) if it.verdict is None]
+        refs = self._reference_ports({work[i].bench for i in todo})
+        with ThreadPoolExecutor(max_workers=self.config.workers or default_workers()) as ex:
+            reports = list(ex.map(lambda i: self._static(work[i]), todo))
+        for i, report in zip(todo, reports, strict=True):
+            if isinstance(report, JudgeVerdict):
+                decide(i, report)
+                continue
+            problems = list(report.forbidden) + static.port_problems(report.ports, refs.get(work[i].bench))
+            if problems:
+                decide(i, decided(FC.FORBIDDEN, "; ".join(problems)[:400], **self._base()))
+            elif report.syntax_errors:
+                decide(i, decided(FC.SYNTAX, "slang: " + ", ".join(report.syntax_errors[:5]), **self._base()))
+
+    def _static(self, item: _Item):
+        try:
+            return call_bounded(static.check_design, item.text, item.bench.dut_top,
+                                timeout_s=self.config.static_timeout_s, memory_mb=self.config.static_memory_mb)
+        except BoundedCallError as exc:
+            return decided(FC.FORBIDDEN, f"the static check could not finish ({exc.kind.value}): {exc}",
+                           **self._base())
+
+    def _reference_ports(self, benches: set[Bench]) -> dict[Bench, tuple | None]:
+        out: dict[Bench, tuple | None] = {}
+        for bench in benches:
+            if bench.reference_top is None:
+                continue
+            try:
+                out[bench] = call_bounded(static.reference_ports, "\n".join(bench.files.values()),
+                                          bench.reference_top, timeout_s=self.config.static_timeout_s,
+                                          memory_mb=self.config.static_memory_mb)
+            except (BoundedCallError, RuntimeError):
+                out[bench] = None
+        return out
+
+    def _simulate(self, work: list[_Item], decide, progress: bool | str) -> None:
+        strict = self.config.trust is Trust.STRICT
+        hardened: dict[Bench, HardenedBench | JudgeVerdict] = {}
+        todo, jobs, meta = [], [], []
+        for i, item in enumerate(work):
+            if item.verdict is not None:
+                continue
+            if item.bench not in hardened:
+                hardened[item.bench] = self._harden(item.bench) if strict else None  # type: ignore[assignment]
+            h = hardened[item.bench]
+            if isinstance(h, JudgeVerdict):
+                decide(i, h)
+                continue
+            files = h.files if h else {f"bench_{n}": t for n, t in item.bench.files.items()}
+            top = h.top if h else item.bench.top
+            job, n_compile = simulation_job(self.config.simulator, files, top, item.text, self.config.limits,
+                                            private=strict)
+            todo.append(i)
+            jobs.append(job)
+            meta.append((h, n_compile))
+
+        def done(k: int, res: JobResult) -> None:
+            h, n_compile = meta[k]
+            protocol = h.protocol if h else work[todo[k]].bench.resolved_protocol()
+            decide(todo[k], read_run(res, n_compile=n_compile, protocol=protocol, tag=h.tag if h else None,
+                                     has_end=bool(h and h.has_end), tool=self.tool, trust=self.config.trust.value))
+
+        run_many(self.sandbox, jobs, workers=self.config.workers, progress=progress, on_result=done)
+
+    def _harden(self, bench: Bench) -> HardenedBench | JudgeVerdict:
+        try:
+            return harden(bench)
+        except InputError as exc:
+            return decided(FC.NO_VERDICT, f"the testbench cannot be judged: {exc}", **self._base())
+
+
+__all__ = ["BenchProtocol", "Judge", "JudgeConfig", "Trust"]

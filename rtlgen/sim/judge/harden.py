@@ -1,0 +1,179 @@
+"""Rewrite a trusted testbench for one run so that only its own output can decide the verdict.
+
+* Every module the bench defines, and every instance name it gives, gets a random suffix: the design
+  cannot name ``tb``, ``RefModule`` or ``stimulus_gen`` (``%m`` can print the suffix: it is not secret).
+* Every print of the bench (``$display``, ``$write``, ``$strobe``, ``$monitor`` and their b/h/o forms,
+  ``$error``, ``$warning``, ``$info``) gets a secret per-run tag as its first argument, so each thing
+  the bench says starts with the tag; the design does not know the tag, so nothing it prints counts.
+* Every ``$finish``/``$stop`` of the bench first prints a tagged end marker: a simulation that ended
+  any other way (the design stopping it early, a crash) has no end marker.
+* A `` `resetall `` closes the bench, so no directive of the bench (``default_nettype none``,
+  ``timescale``) reaches the design, which is compiled after it, as upstream's harness compiles it first.
+
+The text is scanned once, left to right, skipping comments and strings: linear in its length.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from rtlgen.errors import InputError
+from rtlgen.sim.judge.bench import Bench, BenchProtocol
+
+_PRINTS = frozenset(f"${base}{radix}" for base in ("display", "write", "strobe", "monitor") for radix in ("", "b", "h", "o"))
+_SEVERITY = {"$error": "ERROR ", "$warning": "WARNING ", "$info": "INFO "}
+_ENDS = frozenset({"$finish", "$stop"})
+_SYSNAME = re.compile(r"\$[A-Za-z_][A-Za-z0-9_$]*")
+
+
+@dataclass(frozen=True)
+class HardenedBench:
+    """A bench rewritten for one run. ``tag`` is secret; ``suffix`` is not."""
+
+    files: dict[str, str]  # compiled before the design, in order
+    top: str  # the renamed testbench top
+    tag: str  # every line of the bench's own output starts with it
+    protocol: BenchProtocol
+    has_end: bool  # the bench ends with $finish/$stop, so its tagged end marker must be seen
+    reference_top: str | None  # the renamed reference module, if any
+
+    @property
+    def end_marker(self) -> str:
+        return self.tag + "END"
+
+
+def _skip_string(text: str, i: int) -> int:
+    """Index after the string literal starting at ``text[i] == '"'``."""
+    n = len(text)
+    i += 1
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == '"' or c == "\n":
+            return i + 1
+        i += 1
+    return n
+
+
+def _matching_paren(text: str, i: int) -> int:
+    """Index after the ``)`` matching ``text[i] == '('`` (strings and comments skipped), or -1."""
+    depth, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            i = _skip_string(text, i)
+            continue
+        if text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return -1
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \t\r\n":
+        i += 1
+    return i
+
+
+def tag_prints(text: str, tag: str) -> tuple[str, int, int]:
+    """(text with every print tagged and every end marked, prints tagged, ends marked)."""
+    out: list[str] = []
+    i = last = 0
+    prints = ends = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            i = _skip_string(text, i)
+            continue
+        if text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+            continue
+        if c != "$":
+            i += 1
+            continue
+        m = _SYSNAME.match(text, i)
+        if not m:
+            i += 1
+            continue
+        name, after = m.group(0), m.end()
+        j = _skip_space(text, after)
+        if name in _PRINTS or name in _SEVERITY:
+            label = f'"{tag}{_SEVERITY.get(name, "")}"'
+            if j < n and text[j] == "(":
+                k = _skip_space(text, j + 1)
+                sep = "" if k < n and text[k] == ")" else ", "
+                out.append(text[last:j + 1] + label + sep)
+                last = j + 1
+            else:
+                out.append(text[last:after] + f"({label})")
+                last = after
+            prints += 1
+            i = after
+            continue
+        if name in _ENDS:
+            stmt_end = _matching_paren(text, j) if j < n and text[j] == "(" else after
+            k = _skip_space(text, stmt_end) if stmt_end > 0 else -1
+            if k >= 0 and k < n and text[k] == ";":
+                out.append(text[last:i] + f'begin $display("{tag}END"); {text[i:k + 1]} end')
+                last = i = k + 1
+                ends += 1
+                continue
+        i = after
+    out.append(text[last:])
+    return "".join(out), prints, ends
+
+
+def _bench_names(files: dict[str, str], dut_top: str) -> set[str]:
+    """Modules the bench defines, and the instance names it gives them (upward lookups reach those)."""
+    modules = {n for text in files.values() for n in re.findall(r"^[ \t]*module\s+(\w+)", text, re.M)} - {dut_top}
+    instances: set[str] = set()
+    for text in files.values():
+        for mod in modules | {dut_top}:
+            instances.update(re.findall(rf"\b{re.escape(mod)}[ \t\r\n]+(\w+)[ \t\r\n]*\(", text))
+    return modules | instances
+
+
+def harden(bench: Bench) -> HardenedBench:
+    """Rewrite ``bench`` for one run (a fresh secret each call); InputError for a bench the judge cannot use."""
+    suffix, tag = secrets.token_hex(6), "RTLGEN" + secrets.token_hex(16) + ":"
+    names = _bench_names(dict(bench.files), bench.dut_top)
+    if bench.top not in names:
+        raise InputError(f"the testbench defines no module {bench.top!r}; pass the testbench's top module")
+    rename = re.compile(r"\b(" + "|".join(sorted(map(re.escape, names))) + r")\b")
+    protocol = bench.resolved_protocol()
+    out: dict[str, str] = {}
+    total_ends = 0
+    for fname, text in bench.files.items():
+        text = rename.sub(lambda m: f"{m.group(1)}_{suffix}", text)
+        text, _prints, ends = tag_prints(text, tag)
+        total_ends += ends
+        out["bench_" + fname] = text
+    last = list(out)[-1]
+    out[last] = out[last] + "\n`resetall\n"
+    if protocol is BenchProtocol.MISMATCH_COUNT and not any(f"{tag}\", \"Mismatches: " in t for t in out.values()):
+        raise InputError(f"testbench {bench.name or bench.top!r} prints no 'Mismatches:' line; use another protocol")
+    ref = f"{bench.reference_top}_{suffix}" if bench.reference_top in names else None
+    return HardenedBench(files=out, top=f"{bench.top}_{suffix}", tag=tag, protocol=protocol, has_end=total_ends > 0,
+                         reference_top=ref)

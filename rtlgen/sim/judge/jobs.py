@@ -1,0 +1,88 @@
+"""The sandbox jobs the judge runs: the simulator's own preprocessor, then build and simulate.
+
+Preprocessing (``iverilog -E`` / ``verilator -E -P``) runs the design's macros and conditional
+compilation with the tool's own predefined macros (``__ICARUS__``, ``VERILATOR``) in a job that holds
+the design alone; the static check then reads, and the simulator then compiles, exactly that text.
+
+The simulation job keeps the per-run secret away from the design even if it could read files: the
+hardened bench is a private file; the build runs as the job's builder uid (``umask 077``, so the
+compiled program is private too); the simulation runs as a second uid that can read neither. Icarus
+gets its program once through a pipe the sandbox driver fills (``Step.feeds``); a Verilator binary is
+made execute-only (``Step.exec_only``), so its process is not dumpable either. ``/proc`` is absent.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from rtlgen.sandbox import Job, Limits, Step, find_tool
+from rtlgen.sim.icarus import IcarusSimulator
+from rtlgen.sim.icarus import DEFAULT_FLAGS as ICARUS_FLAGS
+from rtlgen.sim.verilator import DEFAULT_FLAGS as VERILATOR_FLAGS
+from rtlgen.sim.verilator import BINARY, OBJ_DIR, VerilatorSimulator
+
+DESIGN_FILE = "dut.sv"
+PROGRAM_PIPE = "program.vvp"
+
+
+class SimulatorKind(enum.StrEnum):
+    ICARUS = "icarus"
+    VERILATOR = "verilator"
+
+
+@dataclass(frozen=True)
+class JudgeLimits:
+    """Limits of the judge's jobs; the defaults are VerilogEval's (``timeout 30``)."""
+
+    run_wall_s: float = 30.0  # simulation wall clock
+    compile_wall_s: float = 60.0  # iverilog compile (a Verilator build gets ``build_wall_s``)
+    build_wall_s: float = 300.0  # Verilator C++ build
+    memory_mb: int = 4096
+    output_bytes: int = 1_000_000  # per stream; a flood is killed and judged killed_output
+    file_size_mb: int = 64
+    preprocess_bytes: int = 4_000_000  # preprocessed design text; more is a macro bomb
+    extra_flags: tuple[str, ...] = field(default=())
+
+    def run_limits(self) -> Limits:
+        return Limits(wall_s=self.run_wall_s, cpu_s=self.run_wall_s + 5, memory_mb=self.memory_mb,
+                      output_bytes=self.output_bytes, file_size_mb=self.file_size_mb)
+
+
+def preprocess_job(kind: SimulatorKind, design: str, limits: JudgeLimits) -> Job:
+    """The design through the simulator's preprocessor; the text is the job's stdout."""
+    pp_limits = Limits(wall_s=30, cpu_s=30, memory_mb=2048, output_bytes=limits.preprocess_bytes, file_size_mb=8)
+    if kind is SimulatorKind.ICARUS:
+        argv = (find_tool("iverilog"), *ICARUS_FLAGS, *limits.extra_flags, "-E", "-o", "-", DESIGN_FILE)
+    else:
+        argv = (find_tool("verilator"), "-E", "-P", *limits.extra_flags, DESIGN_FILE)
+    return Job(steps=(Step(argv),), files={DESIGN_FILE: design}, limits=pp_limits)
+
+
+def simulation_job(kind: SimulatorKind, bench_files: dict[str, str], top: str, design: str, limits: JudgeLimits,
+                   *, private: bool = True) -> tuple[Job, int]:
+    """(job, number of build steps): the bench first, the (preprocessed) design last."""
+    files = {**bench_files, DESIGN_FILE: design}
+    units = list(files)
+    secret = tuple(bench_files) if private else ()
+    run_limits = limits.run_limits()
+    if kind is SimulatorKind.ICARUS:
+        sim = IcarusSimulator(extra_flags=limits.extra_flags)
+        build = Step(sim.compile_argv(units, top), private=private,
+                     limits=Limits(wall_s=limits.compile_wall_s, cpu_s=limits.compile_wall_s,
+                                   memory_mb=limits.memory_mb, output_bytes=limits.output_bytes))
+        program = PROGRAM_PIPE if private else "sim.vvp"
+        run = Step((find_tool("vvp"), "-n", program), feeds=((PROGRAM_PIPE, "sim.vvp"),) if private else ())
+        return Job(steps=(build, run), files=files, limits=run_limits, private_files=secret, cacheable=False), 1
+    sim = VerilatorSimulator(extra_flags=limits.extra_flags)
+    env, ro, rw = sim.env_and_paths()
+    build = Step(sim.build_argv(units, top), private=private,
+                 limits=Limits(wall_s=limits.build_wall_s, cpu_s=limits.build_wall_s, memory_mb=limits.memory_mb,
+                               output_bytes=limits.output_bytes))
+    run = Step((f"./{OBJ_DIR}/{BINARY}",), exec_only=(OBJ_DIR, f"{OBJ_DIR}/{BINARY}") if private else ())
+    return Job(steps=(build, run), files=files, limits=run_limits, private_files=secret, env=env, ro_paths=ro,
+               rw_paths=rw, cacheable=False), 1
+
+
+__all__ = ["DESIGN_FILE", "ICARUS_FLAGS", "VERILATOR_FLAGS", "JudgeLimits", "SimulatorKind", "preprocess_job",
+           "simulation_job"]

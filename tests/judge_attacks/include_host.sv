@@ -1,0 +1,3 @@
+// expect: forbidden
+`include "/etc/passwd"
+module TopModule(input [3:0] a, output [3:0] y); assign y = ~a; endmodule

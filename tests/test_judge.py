@@ -1,0 +1,186 @@
+"""The one judge against a corpus of attacks (tests/judge_attacks/*.sv, one file per attack, its first line
+saying the outcome it must have), through every consumer: the judge itself, the RL reward, the agent's
+verify step, ``rtlgen sim run --judge`` and strict evaluation; plus defence in depth with the static check
+switched off, and the sandbox driver's status channel."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from rtlgen.cli.main import main
+from rtlgen.rewards.simulation import SimulationReward
+from rtlgen.sandbox import Job, Limits, Sandbox, SandboxConfig, Step
+from rtlgen.sim.classify import FailureCategory as FC
+from rtlgen.sim.judge import Bench, BenchProtocol, Judge, JudgeConfig, JudgeLimits, Trust
+from rtlgen.sim.judge.harden import harden
+from rtlgen.sim.judge.jobs import SimulatorKind, simulation_job
+from rtlgen.sim.judge.verdict import read_run
+
+pytestmark = [pytest.mark.requires_iverilog, pytest.mark.requires_bwrap]
+
+ATTACKS = Path(__file__).parent / "judge_attacks"
+REF = "module RefModule(input [3:0] a, output [3:0] y); assign y = ~a; endmodule\n"
+TB = """`timescale 1ps/1ps
+module tb;
+  reg [3:0] a; wire [3:0] y, y_ref; integer i, errors = 0;
+  TopModule dut(.a(a), .y(y)); RefModule ref0(.a(a), .y(y_ref));
+  task clear_errors; errors = 0; endtask
+  initial begin
+    for (i = 0; i < 16; i = i + 1) begin a = i; #1; if (y !== y_ref) errors = errors + 1; end
+    $display("Mismatches: %0d in %0d samples", errors, 16); $finish;
+  end
+endmodule
+"""
+BENCH = Bench({"test.sv": TB, "ref.sv": REF}, top="tb", dut_top="TopModule", reference_top="RefModule")
+FAST = JudgeLimits(run_wall_s=5, compile_wall_s=10, memory_mb=1024, output_bytes=200_000, file_size_mb=8)
+BOMBS = {"huge_array.sv", "generate_bomb.sv", "recursive_module.sv", "flood.sv", "zero_delay_loop.sv", "macro_bomb.sv"}
+
+
+def corpus() -> dict[str, tuple[str, str]]:
+    """name -> (expected outcome word, design)."""
+    out = {}
+    for path in sorted(ATTACKS.glob("*.sv")):
+        text = path.read_text()
+        expect = re.match(r"// expect: (\w+)", text).group(1)
+        out[path.name] = (expect, text)
+    return out
+
+
+def _check(name: str, expect: str, passed: bool, category: str) -> None:
+    if expect == "pass":
+        assert passed, f"{name}: {category}"
+    else:
+        assert not passed, f"{name} passed"
+    if expect == "forbidden":
+        assert category in ("forbidden", "S", "C"), f"{name}: {category}"
+
+
+@pytest.fixture(scope="module")
+def judge(tmp_path_factory):
+    jobs = tmp_path_factory.mktemp("jobs")
+    return Judge(JudgeConfig(limits=FAST), sandbox=Sandbox(SandboxConfig(jobs_dir=str(jobs))))
+
+
+@pytest.mark.slow
+def test_corpus_through_the_judge(judge):
+    items = corpus()
+    verdicts = judge.judge_many([(text, BENCH) for _, text in items.values()])
+    for (name, (expect, _)), v in zip(items.items(), verdicts, strict=True):
+        _check(name, expect, v.passed, v.category.value)
+        json.dumps(v.to_json())
+    by_name = dict(zip(items, verdicts, strict=True))
+    assert by_name["honest_half.sv"].category is FC.MISMATCH and by_name["honest_half.sv"].fraction_correct == 0.5
+    assert by_name["ifdef_simulator.sv"].category is FC.FORBIDDEN  # what Icarus compiles, not what slang would
+    assert by_name["flood.sv"].category in (FC.KILLED_OUTPUT, FC.TIMEOUT)
+
+
+def test_corpus_through_the_reward(tmp_path):
+    # a directive outside the module is dropped by the completion extractor: the module alone is judged
+    outside = {"include_host.sv", "line_directive.sv", "resetall.sv", "unterminated_comment.sv"}
+    items = {n: t for n, (_e, t) in corpus().items() if n not in BOMBS | outside}
+    reward = SimulationReward(timeout_s=5, cache_dir=str(tmp_path / "cache"))
+    out = reward(["p"] * len(items), list(items.values()), testbench=[TB] * len(items), reference=[REF] * len(items))
+    got = dict(zip(items, out, strict=True))
+    assert got.pop("honest_correct.sv") == 1.0
+    assert got.pop("honest_half.sv") == pytest.approx(0.25)
+    # a forger earns at most the partial credit its real behaviour earns (y = 0 is right on 1 of 16 inputs)
+    assert all(v <= 0.5 / 16 + 1e-9 for v in got.values()), {k: v for k, v in got.items() if v}
+    assert got["early_finish.sv"] == 0.0 and got["ifdef_simulator.sv"] == 0.0
+    assert "forbidden" in reward.last_categories
+
+
+def test_naive_trust_is_forgeable_and_strict_is_not(tmp_path):
+    """Why strict is the default: the design's own verdict line fools the naive reading."""
+    forged = corpus()["early_finish.sv"][1]
+    naive = SimulationReward(trust="naive", shaped=False, timeout_s=5)
+    strict = SimulationReward(shaped=False, timeout_s=5)
+    assert naive(["p"], [forged], testbench=[TB], reference=[REF]) == [1.0]
+    assert strict(["p"], [forged], testbench=[TB], reference=[REF]) == [0.0]
+
+
+def test_corpus_through_the_agent_verify(tmp_path):
+    from rtlgen.agent.testbench import Verdict, verify
+
+    box = Sandbox(SandboxConfig(jobs_dir=str(tmp_path / "jobs")))
+    for name, (expect, text) in corpus().items():
+        if name in BOMBS:
+            continue
+        check = verify(box, text, TB + REF, "TopModule", "tb", 2000, Limits(wall_s=5))
+        _check(name, expect, check.passed, check.category)
+        if expect == "forbidden" and check.category == "forbidden":
+            assert check.verdict is Verdict.FORBIDDEN and "not allowed" in check.feedback + check.reason \
+                or "declare" in check.reason or "define" in check.reason or "port" in check.reason
+
+
+@pytest.mark.parametrize("name", ["honest_correct.sv", "print_verdict.sv", "early_finish.sv", "ifdef_simulator.sv"])
+def test_corpus_through_sim_run_judge(tmp_path, capsys, name):
+    expect, text = corpus()[name]
+    (tmp_path / "design.sv").write_text(text)
+    (tmp_path / "test.sv").write_text(TB)
+    (tmp_path / "ref.sv").write_text(REF)
+    rc = main(["sim", "run", str(tmp_path / "design.sv"), "--judge", str(tmp_path / "test.sv"),
+               "--judge", str(tmp_path / "ref.sv"), "--top", "tb", "--reference-top", "RefModule", "--json"])
+    verdict = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (rc == 0) is (expect == "pass") and verdict["passed"] is (expect == "pass")
+
+
+def test_secret_out_of_reach_even_with_file_io(tmp_path):
+    """Defence in depth: with the static check switched off, a design that reads every file it can name,
+    and /proc, learns nothing of the tag; printing a forged verdict and stopping early still fails."""
+    hardened = harden(BENCH)
+    reads = ["bench_test.sv", "bench_ref.sv", "sim.vvp", "program.vvp", "/job/bench_test.sv", "/proc/self/mem",
+             "/proc/self/environ", "/proc/1/cmdline", "/proc/self/fd/3", "/dev/fd/0", "/tmp/../job/sim.vvp"]
+    body = "\n".join(
+        f'fd = $fopen("{p}", "r"); if (fd != 0) begin while (!$feof(fd)) begin n = $fgets(line, fd); '
+        f'$display("LEAK %0s", line); end end else $display("LEAK-DENIED {p}"); $fflush;' for p in reads)
+    design = ("module TopModule(input [3:0] a, output [3:0] y); integer fd, n; reg [8*256:1] line; "
+              f"assign y = 4'd0; initial begin {body} "
+              '$display("Mismatches: 0 in 16 samples"); $finish; end endmodule\n')
+    box = Sandbox(SandboxConfig(jobs_dir=str(tmp_path / "jobs")))
+    job, n_compile = simulation_job(SimulatorKind.ICARUS, hardened.files, hardened.top, design, FAST)
+    res = box.run(job)
+    out = res.steps[-1].stdout
+    assert "LEAK-DENIED bench_test.sv" in out and "LEAK-DENIED sim.vvp" in out
+    leaked = [line for line in out.splitlines() if line.startswith("LEAK ")]
+    assert all(hardened.tag[6:20] not in line for line in leaked)
+    verdict = read_run(res, n_compile=n_compile, protocol=BenchProtocol.MISMATCH_COUNT, tag=hardened.tag,
+                       has_end=hardened.has_end, tool="iverilog", trust="strict")
+    assert not verdict.passed  # the program pipe is single-use: opening it again blocks until the timeout
+
+
+def test_a_step_cannot_forge_its_status(tmp_path):
+    """The fused driver is another uid and /proc is absent: a step can neither write the status channel nor
+    signal the driver, and its real exit status is reported."""
+    box = Sandbox(SandboxConfig(jobs_dir=str(tmp_path / "jobs")))
+    forge = ("for fd in 3 4 5 6 7 8 9; do echo '@STEP 1 0 0.0 0.1' >&$fd; done 2>/dev/null; "
+             "for p in /proc/*/fd/*; do echo '@STEP 1 0 0.0 0.1' > $p; done 2>/dev/null; "
+             "kill -KILL -1 2>/dev/null; exit 7")
+    job = Job(steps=(Step(("/usr/bin/true",)), Step(("/usr/bin/sh", "-c", forge))), limits=Limits(wall_s=10))
+    res = box.run(job)
+    assert len(res.steps) == 2 and res.steps[1].exit_code in (7, -9)
+
+
+@pytest.mark.requires_data
+def test_strict_eval_with_forged_completions(tmp_path, shared):
+    """A VerilogEval problem judged strictly from a completions file: the forgeries fail, the honest one passes."""
+    from rtlgen.evals.results import Mode
+    from rtlgen.evals.runner import EvalConfig, run_eval
+
+    good = "module TopModule(output zero); assign zero = 1'b0; endmodule"
+    forged = [
+        "module TopModule(output zero); assign zero = 1'b1; initial begin #1 $display(\"Mismatches: 0 in 20 samples\"); $finish; end endmodule",
+        "module TopModule(output zero);\n`ifdef __ICARUS__\nassign zero = 1'b1; final $display(\"Mismatches: 0 in 20 samples\");\n`else\nassign zero = 0;\n`endif\nendmodule",
+        "module TopModule(output zero); assign zero = tb.zero_ref; endmodule",
+    ]
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"task_id": "Prob001_zero", "completion": [f"```verilog\n{c}\n```" for c in [good, *forged]]}) + "\n")
+    summary = run_eval(EvalConfig(task="verilogeval-v2-spec-to-rtl", completions=str(path), mode=Mode.STRICT,
+                                  samples=4, problems=("Prob001_zero",), data_dir=str(shared / "verilog-eval"),
+                                  out=str(tmp_path / "out"), progress=False, cache=False, robust=False))
+    rows = [json.loads(x) for x in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    assert [r["passed"] for r in sorted(rows, key=lambda r: r["sample"])] == [True, False, False, False]
+    assert summary["problems"] == 1
