@@ -48,11 +48,12 @@ def test_compile_error_is_fed_back_and_loop_stops_on_success(tmp_path, sandbox):
     assert [(h.verdict, h.passed) for h in result.history] == [("compile_error", False), ("pass", True)]
     assert len(model.calls) == 2  # stopped at the first pass: the third answer was never asked for
     records = read_transcript(result.transcript_path)
-    compile_log = records[0]["tool_results"]["sim"]["compile_log"]
-    assert "design.sv:2: syntax error" in compile_log
+    # the judge refuses to simulate what slang cannot parse; the exact pyslang diagnostics are fed back
+    lint = records[0]["tool_results"]["lint"]
+    assert lint and all(x.startswith("design.sv:2:") or x.startswith("design.sv:") for x in lint)
     repair = model.calls[1][0]
     assert repair[-2].content == BAD  # the previous answer, as the assistant turn
-    for line in compile_log.strip().splitlines():  # the exact iverilog text reached the model
+    for line in lint:  # the exact tool text reached the model
         assert line in repair[-1].content
     assert "design.sv:   2 |   assign s = a + ;" in repair[-1].content
     assert (tmp_path / "out" / "design.sv").read_text().count("assign s = a + b;") == 1

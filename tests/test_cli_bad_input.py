@@ -112,6 +112,7 @@ def _spec2rtl(env, out, *extra, model=None):
 FILE_ARGS = {
     "sim run FILE": (".v", lambda e, p, o: ["sim", "run", p, "--top", "tb"], VERILOG),
     "sim lint FILE": (".v", lambda e, p, o: ["sim", "lint", p], VERILOG),
+    "sim run --judge": (".sv", lambda e, p, o: ["sim", "run", e["aig"], "--judge", p, "--top", "tb"], VERILOG),
     "eval --completions": (".jsonl", lambda e, p, o: _eval(e, o, "--completions", p), ALL),
     "eval --model scripted:FILE": (".yaml", lambda e, p, o: _eval(e, o, "--model", f"scripted:{p}"), ALL),
     "spec2rtl SPEC": (".txt", lambda e, p, o: ["spec2rtl", p, "--model", e["good_model"], "--out", o], ALL),
@@ -178,7 +179,7 @@ def test_fifo_does_not_hang_subprocess(argv, env, tmp_path):
     cmd = [sys.executable, "-m", "rtlgen.cli.main", *(a.format(**values) for a in argv)]
     t0 = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30, cwd=tmp_path)
-    assert time.monotonic() - t0 < 20
+    assert time.monotonic() - t0 < 10
     assert "FIFO" in one_line_error(proc.returncode, proc.stderr)
 
 
@@ -318,6 +319,7 @@ def test_names_with_spaces(env, tmp_path, capsys):
     cocotb.write_text("import cocotb\n")
     cases = {
         "--top": ["sim", "run", "x.v", "--top", "my top"],
+        "--design-top": ["sim", "run", "x.v", "--top", "tb", "--judge", "tb.sv", "--design-top", "my dut"],
         "unknown task": ["eval", "verilogeval", "--task", "verilogeval v2", "--model", "golden"],
         "--problems": ["eval", "verilogeval", "--task", TASK, "--model", "golden", "--problems", "Prob001 zero"],
         "Prob001 zero": _eval(env, tmp_path / "o", "--completions", comp),

@@ -8,6 +8,8 @@ scan would take hours over, and the test asserts it finished.
 from __future__ import annotations
 
 import os
+import random
+import re
 import resource
 import signal
 import subprocess
@@ -20,16 +22,16 @@ from pathlib import Path
 
 import pytest
 
-from rtlgen.agent.loop import find_testbench_top, guess_top, guess_top_from_testbench
+from rtlgen.agent.loop import _instantiated_types, find_testbench_top, guess_top, guess_top_from_testbench
 from rtlgen.errors import InputError
 from rtlgen.llm import extract
 from rtlgen.llm.extract import CODE_COMPLETE, MAX_RESPONSE_CHARS, SPEC_TO_RTL
-from rtlgen.rewards.completions import completion_code
+from rtlgen.rewards.completions import completion_code, completion_text
 from rtlgen.sandbox import bounded
 from rtlgen.sandbox.bounded import BoundedCallError, BoundedFailure, RemoteError, call_bounded
 from rtlgen.sim import slang
 from rtlgen.sim.classify import classify_upstream, is_truncated
-from rtlgen.sim.verdict import mismatch_counts
+from rtlgen.sim.verdict import _MISMATCHES, mismatch_counts
 
 WATCHDOG_S = 20.0  # every input here is linear-time work of well under a second; quadratic would be hours
 N = 100_000
@@ -114,6 +116,37 @@ def test_oversized_response_is_cut_with_a_reason():
     ext = extract.extract_robust("module TopModule;\n" + "x" * (2 * MAX_RESPONSE_CHARS))
     assert ext.truncated and "MAX_RESPONSE_CHARS" in ext.reason and len(ext.code) <= MAX_RESPONSE_CHARS + 1
     assert extract.extract_robust("module TopModule; endmodule").reason is None
+
+
+def test_completion_of_odd_shape_gives_text_not_an_exception():
+    assert completion_text([{"content": None}, "junk", {"content": [{"type": "text", "text": "a"}, 3]},
+                            {"content": 7}, {"content": "b"}]) == "ab"
+
+
+# The linear rewrites in the agent and in log parsing give what the old patterns gave, quirks included.
+OLD_INSTANCES = re.compile(r"^\s*([A-Za-z_]\w*)\s+(?:#\s*\(.*?\)\s*)?[A-Za-z_]\w*\s*\(", re.M | re.S)
+OLD_MISMATCHES = re.compile(r"^\s*Mismatches:\s*(\d+)\s+in\s+(\d+)\s+samples\s*$", re.M)
+
+
+def _old_find_testbench_top(tb: str, design_top: str) -> str | None:
+    names = [n for n, _ in extract.split_modules(tb) if n != design_top]
+    roots = [n for n in names if len(re.findall(rf"\b{re.escape(n)}\b", tb)) == 1]
+    return (roots or names or [None])[-1]
+
+
+def _random_texts(tokens: list[str], count: int = 3000, length: int = 24):
+    rng = random.Random(99)
+    return ["".join(rng.choice(tokens) for _ in range(rng.randint(0, length))) for _ in range(count)]
+
+
+def test_linear_rewrites_match_the_old_patterns():
+    for text in _random_texts(["a", "b_1", " ", "\n", "#", "(", ")", ";", "\t", "#(", ") u (", "é", "x(", " \n "]):
+        assert _instantiated_types(text) == OLD_INSTANCES.findall(text), repr(text)
+    for text in _random_texts(["Mismatches:", "Mismatches: ", " ", "\n", "3", "10", " in ", "in", "samples",
+                               " samples", "\t", "x", "\r"]):
+        assert _MISMATCHES.findall(text) == OLD_MISMATCHES.findall(text), repr(text)
+    for text in _random_texts(["module ", "tb", "TopModule", "a$b", "sub", " ", "\n", "endmodule", "(", ";", "$"]):
+        assert find_testbench_top(text, "TopModule") == _old_find_testbench_top(text, "TopModule"), repr(text)
 
 
 # -- slang ---------------------------------------------------------------------------------------

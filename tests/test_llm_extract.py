@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from rtlgen.llm.extract import CODE_COMPLETE, SPEC_TO_RTL, extract_robust, extract_upstream, module_body
+import random
+import re
+
+from rtlgen.llm import extract as ex
+from rtlgen.llm.extract import (
+    CODE_COMPLETE,
+    SPEC_TO_RTL,
+    blank_comments_and_strings,
+    extract_robust,
+    extract_upstream,
+    module_body,
+)
 
 MOD = "module TopModule(output zero);\n  assign zero = 1'b0;\nendmodule"
 IFC = "\nmodule TopModule (\n  output zero\n);\n\n"
@@ -69,3 +80,39 @@ def test_robust_body_gets_header():
 def test_module_body():
     assert module_body("module top_module(input a, output b);\nassign b = a;\nendmodule", "top_module") == \
         "\nassign b = a;\nendmodule"
+
+
+# -- the linear rewrites give what the old (quadratic) patterns gave ----------------------------
+OLD_FENCE = re.compile(r"^\s*```[^\n]*\n(.*?)(?:^\s*```|\Z)", re.M | re.S)
+OLD_BEGIN_DONE = re.compile(r"\[BEGIN\](.*?)(?:\[DONE\]|\Z)", re.S)
+OLD_MODULE_LINE = re.compile(r"^\s*module\b", re.M)
+OLD_MODULE = re.compile(r"^[ \t]*(?:module|macromodule)\s+([A-Za-z_][A-Za-z0-9_$]*)(.*?)(?:\bendmodule\b|\Z)",
+                        re.M | re.S)
+OLD_COMMENTS = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"', re.S)
+OLD_COMMENTS_RAW = re.compile(r"//[^\n]*|/\*.*?\*/|\"[^\"\n]*\"", re.S)
+
+
+def _random_texts(tokens: list[str], count: int = 3000, length: int = 24):
+    rng = random.Random(1234)
+    return ["".join(rng.choice(tokens) for _ in range(rng.randint(0, length))) for _ in range(count)]
+
+
+def test_fences_and_module_lines_match_the_old_patterns():
+    tokens = ["```", "```v", "\n", "\n", " ", "\t", "\r", "x", "module", "\x0b", "\x1c", "\u2028", "`", "modulex"]
+    for text in _random_texts(tokens):
+        assert ex._fenced_blocks(text) == OLD_FENCE.findall(text), repr(text)
+        assert (ex._MODULE_LINE.search(text) is None) == (OLD_MODULE_LINE.search(text) is None), repr(text)
+
+
+def test_begin_done_and_modules_match_the_old_patterns():
+    for text in _random_texts(["[BEGIN]", "[DONE]", "x", "\n", "[", "]"]):
+        m = OLD_BEGIN_DONE.search(text)
+        assert ex._begin_done(text) == (m.group(1) if m else None), repr(text)
+    for text in _random_texts(["module", "macromodule", " ", "\n", "\t", "a", "b$", "1", "endmodule", "x", ";"]):
+        assert [m.group(0, 1) for m in ex._MODULE.finditer(text)] == [m.group(0, 1) for m in OLD_MODULE.finditer(text)]
+
+
+def test_comment_blanking_matches_the_old_patterns():
+    for text in _random_texts(["/", "*", '"', "\\", "\n", "a", " ", "//", "/*", "*/", '\\"']):
+        assert blank_comments_and_strings(text) == OLD_COMMENTS.sub(" ", text), repr(text)
+        assert blank_comments_and_strings(text, escapes=False) == OLD_COMMENTS_RAW.sub(" ", text), repr(text)

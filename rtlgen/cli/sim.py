@@ -75,6 +75,8 @@ def run(
 
     check_seconds(timeout, "--timeout")
     check_top(top)
+    check_top(design_top, "--design-top")
+    check_top(reference_top, "--reference-top")
     sources = read_sources(files)
     if judge:
         from rtlgen.cli.judged import run_judged

@@ -47,7 +47,6 @@ _START_TIMEOUT_S = 30.0  # a fresh interpreter imports this module in well under
 _REAP_S = 2.0  # how long to wait for a dead or killed worker's exit status
 _ORPHAN_GRACE_S = 30  # the worker's own alarm fires this long after timeout_s: only if the parent is gone
 _RETIRE_RSS_KB = 512 << 10  # a worker that once grew past this is replaced: its heap stays fragmented
-_LOG_KEEP_BYTES = 1 << 20  # the worker's stderr file is emptied past this between calls
 _MEMORY_HINTS = ("std::bad_alloc", "MemoryError", "Cannot allocate memory", "out of memory")
 
 _FRAME = struct.Struct("!Q")  # length prefix of every message on the socket
@@ -111,7 +110,11 @@ def _unpack(status: int, payload: memoryview, name: str, memory_mb: int):
         return pickle.loads(payload)
     if status == _RAISED:
         blob, tb = pickle.loads(payload)
-        exc = pickle.loads(blob)
+        try:
+            exc = pickle.loads(blob)
+        except Exception:  # noqa: BLE001 - its class exists in the worker but not here
+            raise RemoteError(f"{name} raised an exception that cannot be rebuilt here: "
+                              f"{' '.join(tb.strip().splitlines()[-1:])[:300]}") from _RemoteTraceback(tb)
         exc.__cause__ = _RemoteTraceback(tb)
         raise exc
     if status == _REMOTE:
@@ -133,36 +136,39 @@ class _Worker:
     """One warm worker: its process, the parent's end of its socket, and its stderr file."""
 
     def __init__(self) -> None:
-        parent, child = socket.socketpair()
+        self.sock, child = socket.socketpair()
         self.log = tempfile.TemporaryFile(prefix="rtlgen-bounded-")
-        # O_APPEND: the worker empties the file now and then, and must then write at its start again
+        # O_APPEND: the worker empties the file before each call and must then write at its start again
         fcntl.fcntl(self.log.fileno(), fcntl.F_SETFL, fcntl.fcntl(self.log.fileno(), fcntl.F_GETFL) | os.O_APPEND)
-        code = (f"import sys; sys.path[:] = {list(sys.path)!r}; "
-                "from rtlgen.sandbox.bounded import _worker_main; _worker_main()")
+        path = [p for p in sys.path if isinstance(p, str)]  # the same imports as here, whatever the cwd
+        code = f"import sys; sys.path[:] = {path!r}; from rtlgen.sandbox.bounded import _worker_main; _worker_main()"
         try:  # fork+exec with no Python code in between: safe from a threaded parent
             self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=child, stdout=self.log,
                                          stderr=self.log, start_new_session=True, close_fds=True)
-        except BaseException:
-            parent.close()
+        except OSError as exc:
+            self.sock.close()
             self.log.close()
-            raise
+            raise BoundedCallError(BoundedFailure.CRASH, f"could not start a bounded worker: {exc}") from exc
         finally:
             child.close()
-        self.sock = parent
         try:
-            if bytes(_recv_frame(parent, time.monotonic() + _START_TIMEOUT_S)) != b"ready":
+            if bytes(_recv_frame(self.sock, time.monotonic() + _START_TIMEOUT_S)) != b"ready":
                 raise EOFError("unexpected greeting")
         except (OSError, EOFError) as exc:  # TimeoutError is an OSError
+            tail = " ".join(self.log_tail().split())[-300:]
             self.kill()
-            raise BoundedCallError(BoundedFailure.CRASH, f"a bounded worker did not start ({exc or type(exc).__name__}):"
-                                                         f" {self.log_tail()[-300:]}") from None
+            raise BoundedCallError(BoundedFailure.CRASH, f"a bounded worker did not start "
+                                                         f"({exc or type(exc).__name__}): {tail}") from None
+        except BaseException:
+            self.kill()
+            raise
 
     def alive(self) -> bool:
         return self.proc.poll() is None
 
     def kill(self) -> None:
         """Kill the worker's whole process group (only it: it leads its own session) and reap it."""
-        self.sock.close() if hasattr(self, "sock") else None
+        self.sock.close()
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -198,7 +204,7 @@ class _Worker:
             if sig is signal.SIGALRM:
                 return BoundedFailure.TIMEOUT, "ran past its worker's own alarm"
             return BoundedFailure.CRASH, f"crashed its worker ({sig.name})"
-        last = tail.splitlines()[-1][:200] if tail else "no output"
+        last = " ".join(tail.splitlines()[-1].split())[:200] if tail else "no output"
         return BoundedFailure.CRASH, f"ended its worker (exit status {code}; {last})"
 
 
@@ -206,6 +212,7 @@ class _Pool:
     """Warm workers shared by all threads: idle ones in a list, at most ``size`` alive at once."""
 
     def __init__(self, size: int) -> None:
+        self.pid = os.getpid()  # a forked child inherits this object (and its atexit hook) but not the workers
         self.size = size
         self.cond = threading.Condition()
         self.idle: list[_Worker] = []
@@ -270,6 +277,8 @@ class _Pool:
             self.cond.notify()
 
     def close(self) -> None:
+        if os.getpid() != self.pid:
+            return
         with self.cond:
             self.closed = True
             workers, self.idle = list(self.all), []
@@ -362,9 +371,8 @@ def _worker_main() -> None:
             want = memory_mb << 20
             resource.setrlimit(resource.RLIMIT_AS, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
             current_mb = memory_mb
-        if os.fstat(2).st_size > _LOG_KEEP_BYTES:
-            os.ftruncate(2, 0)
-        signal.alarm(math.ceil(timeout_s) + _ORPHAN_GRACE_S)
+        os.ftruncate(2, 0)  # so that a death is read from this call's output only
+        signal.alarm(min(math.ceil(timeout_s) + _ORPHAN_GRACE_S, 1 << 30))
         status, payload = _serve_one(memoryview(frame)[_REQUEST.size:])
         signal.alarm(0)
         del frame
