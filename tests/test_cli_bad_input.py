@@ -26,6 +26,7 @@ from rtlgen.cli.main import main
 
 TASK = "verilogeval-v2-spec-to-rtl"
 REPO = Path(__file__).resolve().parent.parent
+COUNTER = REPO / "rtlgen" / "sim" / "examples" / "counter.v"
 HUGE = (1 << 30) + (1 << 20)  # above every cap, the liberty one (1 GiB) included; a sparse file
 BINARY = b"\x7fELF\x02\x01\x01\x00" + bytes(range(256))
 NON_UTF8 = b"// caf\xe9: latin-1, no NUL\nhello\n"
@@ -112,7 +113,7 @@ def _spec2rtl(env, out, *extra, model=None):
 FILE_ARGS = {
     "sim run FILE": (".v", lambda e, p, o: ["sim", "run", p, "--top", "tb"], VERILOG),
     "sim lint FILE": (".v", lambda e, p, o: ["sim", "lint", p], VERILOG),
-    "sim run --judge": (".sv", lambda e, p, o: ["sim", "run", e["aig"], "--judge", p, "--top", "tb"], VERILOG),
+    "sim run --judge": (".sv", lambda e, p, o: ["sim", "run", COUNTER, "--judge", p, "--top", "tb"], VERILOG),
     "eval --completions": (".jsonl", lambda e, p, o: _eval(e, o, "--completions", p), ALL),
     "eval --model scripted:FILE": (".yaml", lambda e, p, o: _eval(e, o, "--model", f"scripted:{p}"), ALL),
     "spec2rtl SPEC": (".txt", lambda e, p, o: ["spec2rtl", p, "--model", e["good_model"], "--out", o], ALL),
