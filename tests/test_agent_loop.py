@@ -54,7 +54,6 @@ def test_compile_error_is_fed_back_and_loop_stops_on_success(tmp_path, sandbox):
     repair = model.calls[1][0]
     assert repair[-2].content == BAD  # the previous answer, as the assistant turn
     assert errors and all(x in repair[-1].content for x in errors)  # the exact tool text reached the model
-    assert "design.sv:   2 |   assign s = a + ;" in repair[-1].content
     assert (tmp_path / "out" / "design.sv").read_text().count("assign s = a + b;") == 1
     assert (tmp_path / "out" / "testbench.sv").read_text() == TB
     assert [r["round"] for r in records] == [1, 2] and records[1]["verdict"] == "pass"
