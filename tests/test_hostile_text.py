@@ -270,6 +270,7 @@ def test_worker_is_isolated_and_limited():
     assert me["pid"] != os.getpid() and me["ppid"] == os.getpid()
     assert me["sid"] == me["pid"] == me["pgid"]  # its own session and process group
     assert me["core"] == (0, 0) and me["as"] == 777 << 20 and me["threads"] == 1
+    assert call_bounded(_whoami)["as"] == 2048 << 20  # each call sets its own limit
 
 
 def test_memory_bomb_gives_memory_and_the_caller_survives():

@@ -2,25 +2,61 @@
 
     reward = AreaDelayReward(reference_column="reference")      # picklable; sessions open lazily
     reward(prompts, completions, reference=[ref_verilog, ...])  # -> [ref_adp / cand_adp | failure | None]
+    reward.last_details                                         # per row: value, reason, equivalence verdict
 
-Both candidate and reference go through the same front end (Yosys -> AIG), the same recipe (resyn2
-by default) and ``map; topo; stime`` with the same liberty. A value above 1 means the candidate is
-smaller/faster than the reference. ``failure_value`` (default 0.0, below every valid reward) is
-returned when the candidate does not synthesise or, with ``require_equivalence``, when ABC ``cec``
-does not prove it equivalent to the reference (ports matched by name). ``None`` means no reference.
+Reference and candidate are elaborated by ``rtlgen.synth.equivalence`` (screened text, explicit top:
+``top`` or the reference's own), and the AIG of that same checked netlist goes through the same recipe
+(resyn2 by default) and ``map; topo; stime`` with the same liberty. A value above 1 means the
+candidate is smaller/faster than the reference. With ``require_equivalence`` (the default) only an
+EQUIVALENT verdict is scored: NOT_EQUIVALENT, UNKNOWN (a timeout, an induction that did not close,
+latches) and a candidate's ERROR all give ``failure_value`` (default 0.0, below every valid reward),
+as does a candidate that does not synthesise. ``None`` means the row cannot be scored (no reference,
+or a reference that is refused or broken); the reason is logged. A row never raises.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from rtlgen.errors import RtlgenError
 from rtlgen.rewards.completions import completion_code, completion_text
 from rtlgen.sandbox import Limits
-from rtlgen.synth.frontend import Design, design_from_bytes
+from rtlgen.synth.equivalence import Elaboration, EquivResult, EquivStatus, Side, compare, elaborate
+from rtlgen.synth.frontend import design_from_bytes
 from rtlgen.synth.qor import QoR
 from rtlgen.synth.recipes import parse_recipe
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RowScore:
+    """One row's reward and why; ``equivalence`` is None when no check ran."""
+
+    value: float | None
+    reason: str
+    equivalence: EquivResult | None = None
+
+    @property
+    def status(self) -> str:
+        """The equivalence status, or 'unscored'/'unchecked' when there is none (for counting)."""
+        if self.equivalence is not None:
+            return self.equivalence.status.value
+        return "unscored" if self.value is None else "unchecked"
+
+    def to_json(self) -> dict:
+        return {"value": self.value, "reason": self.reason, "status": self.status,
+                "equivalence": self.equivalence.to_json() if self.equivalence else None}
+
+
+@dataclass(frozen=True)
+class _Reference:
+    elab: Elaboration
+    qor: QoR | None
+    problem: str  # why the reference cannot be used; "" when it can
 
 
 class AreaDelayReward:
@@ -30,67 +66,116 @@ class AreaDelayReward:
 
     def __init__(self, reference_column: str = "reference", *, liberty: str | None = None, recipe: str = "resyn2",
                  top: str | None = None, require_equivalence: bool = True, failure_value: float = 0.0,
-                 timeout_s: float = 60.0, unsafe: bool = False) -> None:
+                 timeout_s: float = 60.0, max_induction: int = 8, unsafe: bool = False) -> None:
         self.reference_column = reference_column  # dataset column holding the reference Verilog
         self.liberty = liberty  # None: shipped sky130hd typical
         self.recipe = parse_recipe(recipe)  # same flow for candidate and reference
-        self.top = top  # None: Yosys picks the top module
-        self.require_equivalence = require_equivalence  # cec against the reference or failure_value
-        self.failure_value = failure_value  # reward when synthesis fails or is not equivalent
-        self.timeout_s = timeout_s  # per front-end job and per ABC request
+        self.top = top  # None: the reference's top as Yosys finds it; the candidate must define it
+        self.require_equivalence = require_equivalence  # only an EQUIVALENT verdict is scored
+        self.failure_value = failure_value  # reward when synthesis fails or equivalence is not proven
+        self.timeout_s = timeout_s  # per Yosys job and per ABC request; the SAT proof gets half
+        self.max_induction = max_induction  # temporal induction depth for sequential designs
         self.unsafe = unsafe  # run tools without bwrap (trusted code only)
+        self.last_details: list[dict] = []  # RowScore.to_json() of the last call, one per row
         self._session = None
-        self._refs: dict[str, tuple[Design, QoR]] = {}
+        self._refs: dict[str, _Reference] = {}
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_session"] = None  # a live process does not travel
         state["_refs"] = {}
+        state["last_details"] = []
         return state
 
     def _abc(self):
         if self._session is None:
-            from rtlgen.sandbox import default_sandbox
             from rtlgen.synth.abc_session import AbcSession
 
-            self._session = AbcSession(self.liberty, sandbox=default_sandbox(unsafe=self.unsafe),
-                                       request_timeout_s=self.timeout_s)
+            self._session = AbcSession(self.liberty, sandbox=self._sandbox(), request_timeout_s=self.timeout_s)
         return self._session
 
-    def _design(self, text: str, name: str) -> Design:
+    def _sandbox(self):
         from rtlgen.sandbox import default_sandbox
 
-        limits = Limits(wall_s=self.timeout_s, cpu_s=self.timeout_s * 2, memory_mb=4096)
-        return design_from_bytes(Path(name + ".sv"), text.encode(), top=self.top,
-                                 sandbox=default_sandbox(unsafe=self.unsafe), limits=limits)
+        return default_sandbox(unsafe=self.unsafe)
 
-    def _reference(self, text: str) -> tuple[Design, QoR]:
+    def _limits(self) -> Limits:
+        return Limits(wall_s=self.timeout_s, cpu_s=self.timeout_s * 2, memory_mb=4096, output_bytes=2_000_000)
+
+    def _elaborate(self, text: str, top: str | None) -> Elaboration:
+        return elaborate(text, top=top, sandbox=self._sandbox(), limits=self._limits())
+
+    def _qor(self, elab: Elaboration, name: str) -> QoR:
+        if not elab.aig:
+            raise RtlgenError(f"{name}: no AIG was written for the elaborated netlist")
+        design = design_from_bytes(Path(f"{name}.aig"), elab.aig)
+        return self._abc().evaluate(design, self.recipe)
+
+    def _reference(self, text: str) -> _Reference:
         key = hashlib.sha256(text.encode()).hexdigest()
         if key not in self._refs:
-            design = self._design(text, "reference")
-            self._refs[key] = (design, self._abc().evaluate(design, self.recipe))
+            elab = self._elaborate(text, self.top)
+            ref = _Reference(elab, None, f"reference {elab.status.value}: {elab.reason}" if not elab.ok else "")
+            if elab.ok:
+                try:
+                    qor = self._qor(elab, "reference")
+                    ref = _Reference(elab, qor, "" if qor.adp > 0 else "reference has zero area-delay product")
+                except RtlgenError as exc:
+                    ref = _Reference(elab, None, f"reference QoR failed: {exc}")
+            self._refs[key] = ref
         return self._refs[key]
 
-    def score(self, candidate: str, reference: str) -> float:
-        """ref ADP / candidate ADP, or ``failure_value``. A broken reference raises (it is the data's fault)."""
-        ref_design, ref_qor = self._reference(reference)
+    def score_row(self, candidate: str, reference: str | None) -> RowScore:
+        """The reward of one candidate (Verilog text) against one reference, with its reason."""
+        if not reference:
+            return RowScore(None, "no reference")
+        ref = self._reference(reference)
+        if ref.problem:
+            return RowScore(None, ref.problem)
+        cand = self._elaborate(candidate, ref.elab.top)
+        verdict = None
+        if self.require_equivalence:
+            verdict = compare(ref.elab, cand, sandbox=self._sandbox(), limits=self._limits(),
+                              max_induction=self.max_induction, sat_timeout_s=max(1, int(self.timeout_s // 2)))
+            if verdict.status is not EquivStatus.EQUIVALENT:
+                if verdict.side is Side.REFERENCE:
+                    return RowScore(None, verdict.reason, verdict)
+                return RowScore(self.failure_value, verdict.reason, verdict)
+        elif not cand.ok:
+            return RowScore(self.failure_value, f"candidate {cand.status.value}: {cand.reason}")
         try:
-            cand = self._design(candidate, "candidate")
-            qor = self._abc().evaluate(cand, self.recipe)
-            if self.require_equivalence and not self._abc().cec_files(cand.aig_path, ref_design.aig_path):
-                return self.failure_value
-        except RtlgenError:
-            return self.failure_value
+            qor = self._qor(cand, "candidate")
+        except RtlgenError as exc:
+            return RowScore(self.failure_value, f"candidate QoR failed: {exc}", verdict)
         if qor.adp <= 0:
-            return self.failure_value
-        return ref_qor.adp / qor.adp
+            return RowScore(self.failure_value, "candidate has zero area-delay product", verdict)
+        return RowScore(ref.qor.adp / qor.adp, "scored", verdict)
+
+    def score(self, candidate: str, reference: str) -> float | None:
+        """ref ADP / candidate ADP, ``failure_value``, or None when the reference cannot be used."""
+        return self.score_row(candidate, reference).value
 
     def __call__(self, prompts: list, completions: list, **columns) -> list[float | None]:
         refs = columns.get(self.reference_column) or [None] * len(completions)
-        out: list[float | None] = []
+        rows: list[RowScore] = []
         for completion, ref in zip(completions, refs, strict=False):
-            out.append(None if not ref else self.score(completion_code(completion, self.top or 'TopModule').code or completion_text(completion), ref))
-        return out
+            rows.append(self._safe_row(completion, ref))
+        self.last_details = [r.to_json() for r in rows]
+        return [r.value for r in rows]
+
+    def _safe_row(self, completion, reference: str | None) -> RowScore:
+        try:
+            top = self.top or (self._reference(reference).elab.top if reference else "") or "TopModule"
+            code = completion_code(completion, top).code or completion_text(completion)
+            row = self.score_row(code, reference)
+        except Exception as exc:  # a reward worker must never take down the trainer
+            log.exception("area_delay: row could not be scored")
+            return RowScore(None, f"internal error: {type(exc).__name__}: {exc}")
+        if row.value is None and reference:
+            log.warning("area_delay: row not scored: %s", row.reason)
+        elif row.equivalence is not None and not row.equivalence.equivalent:
+            log.debug("area_delay: %s: %s", row.equivalence.status.value, row.reason)
+        return row
 
     def close(self) -> None:
         if self._session is not None:

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import atexit
 import enum
-import fcntl
 import faulthandler
+import fcntl
 import math
 import os
 import pickle
@@ -41,7 +41,7 @@ import traceback
 
 from rtlgen.errors import InputError, RtlgenError
 
-MAX_WORKERS = max(4, min(32, os.cpu_count() or 1))  # one per core: the calls are CPU-bound
+MAX_WORKERS = max(4, min(32, os.cpu_count() or 1))  # one per core (the calls are CPU-bound); 4 so a few hung calls stall no one
 MAX_PAYLOAD_BYTES = 64 << 20  # an argument or result bigger than this is a bug or a bomb, not data
 _START_TIMEOUT_S = 30.0  # a fresh interpreter imports this module in well under a second
 _REAP_S = 2.0  # how long to wait for a dead or killed worker's exit status
@@ -260,14 +260,15 @@ class _Pool:
                     self.starting += 1
                     break
                 self.cond.wait(1.0)  # every busy worker is bounded by its call's timeout
+        worker = None
         try:
             worker = _Worker()
         finally:
-            with self.cond:
+            with self.cond:  # one step, so that the count never dips below what is alive
                 self.starting -= 1
+                if worker is not None:
+                    self.all.add(worker)
                 self.cond.notify()
-        with self.cond:
-            self.all.add(worker)
         return worker
 
     def _discard(self, worker: _Worker) -> None:
@@ -359,7 +360,6 @@ def _worker_main() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash on hostile text must not write a core file
     faulthandler.enable()  # a segfault leaves a Python traceback in the stderr file
     hard = resource.getrlimit(resource.RLIMIT_AS)[1]
-    current_mb = None
     _send_frame(sock, b"ready", None)
     while True:
         try:
@@ -367,14 +367,14 @@ def _worker_main() -> None:
         except (EOFError, OSError):
             return
         memory_mb, timeout_s = _REQUEST.unpack_from(frame)
-        if memory_mb != current_mb:  # soft limit only, so that a later call may raise it again
-            want = memory_mb << 20
-            resource.setrlimit(resource.RLIMIT_AS, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
-            current_mb = memory_mb
+        want = memory_mb << 20
+        # the soft limit only, and lifted again after the call: the next request must fit whatever this one set
+        resource.setrlimit(resource.RLIMIT_AS, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
         os.ftruncate(2, 0)  # so that a death is read from this call's output only
         signal.alarm(min(math.ceil(timeout_s) + _ORPHAN_GRACE_S, 1 << 30))
         status, payload = _serve_one(memoryview(frame)[_REQUEST.size:])
         signal.alarm(0)
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
         del frame
         retire = status == _MEMORY or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > _RETIRE_RSS_KB
         try:
@@ -391,7 +391,7 @@ def _serve_one(blob: memoryview) -> tuple[int, bytes]:
     except MemoryError:
         return _MEMORY, _MEMORY_TEXT
     except BaseException as exc:  # noqa: BLE001 - reported to the caller, whatever it is
-        return _LOAD, _describe(exc).encode()
+        return _LOAD, _describe(exc).encode("utf-8", "replace")
     try:
         payload = pickle.dumps(fn(*args, **kwargs), protocol=pickle.HIGHEST_PROTOCOL)
     except MemoryError:
@@ -399,14 +399,17 @@ def _serve_one(blob: memoryview) -> tuple[int, bytes]:
     except Exception as exc:  # noqa: BLE001 - fn's own exception, raised again in the caller
         return _pack_exception(exc)
     except BaseException as exc:  # SystemExit, KeyboardInterrupt: must not end the caller too
-        return _EXIT, _describe(exc).encode()
+        return _EXIT, _describe(exc).encode("utf-8", "replace")
     if len(payload) > MAX_PAYLOAD_BYTES:
         return _TOO_LARGE, f"its result is {len(payload)} bytes pickled, over the {MAX_PAYLOAD_BYTES}-byte limit".encode()
     return _OK, payload
 
 
 def _pack_exception(exc: Exception) -> tuple[int, bytes]:
-    tb = "".join(traceback.format_exception(exc))[-8000:]
+    try:
+        tb = "".join(traceback.format_exception(exc))[-8000:]
+    except Exception:  # noqa: BLE001 - a __str__ that raises
+        tb = "(no traceback: formatting it failed)"
     try:
         blob = pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.loads(blob)  # some exceptions pickle but cannot be rebuilt (a custom __init__)

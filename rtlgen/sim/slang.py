@@ -1,7 +1,7 @@
 """pyslang checks: parse + elaborate diagnostics, module names and ports, in a bounded worker process.
 
-About a millisecond of slang for a small module (plus well under a millisecond to reach a warm
-worker), so the agent can check every draft before simulating::
+About a millisecond of slang for a small module, plus ~0.1 ms to reach a warm worker (the first
+call in a process starts one, ~0.3 s), so the agent can check every draft before simulating::
 
     from rtlgen.sim.slang import parse_diagnostics, module_names, module_ports
     for d in parse_diagnostics(text):

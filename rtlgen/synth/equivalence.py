@@ -47,6 +47,7 @@ READ_FLAGS = "-sv -nodpi -noblackbox -noassert -noassume -norestrict"  # no DPI,
 INTERNAL = "rtlgen_design"  # the top's name in the RTLIL a job hands back; one module per file
 _TOP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _STATEFUL = re.compile(r"dff|dlatch|^\$_?(sr|ff)(_|$)|^\$_(SR|FF)_|^\$mem", re.I)
+_LATCH = re.compile(r"dlatch|^\$_?sr(_|$)|^\$_SR_", re.I)
 _TOOL_ERROR = re.compile(r"ERROR:.*")
 
 
@@ -206,12 +207,12 @@ def elaborate(text: str, *, top: str | None = None, sandbox: Sandbox | None = No
         return Elaboration(ElabStatus.REFUSED, refusal)
     res = (sandbox or default_sandbox()).run(elaborate_job(text, top, limits))
     seconds = round(time.monotonic() - start, 3)
-    failure = _job_failure(res, top)
-    if failure is not None:
-        return Elaboration(failure[0], failure[1], seconds=seconds)
     try:
+        failure = _job_failure(res, top)
+        if failure is not None:
+            return Elaboration(failure[0], failure[1], seconds=seconds)
         return _analyse(res, seconds)
-    except (ValueError, KeyError, TypeError) as exc:  # JSON not as Yosys 0.23 writes it
+    except (ValueError, KeyError, TypeError, IndexError) as exc:  # JSON cut short or not as Yosys 0.23 writes it
         return Elaboration(ElabStatus.FAILED, f"unreadable Yosys output: {exc}", seconds=seconds)
 
 
@@ -265,6 +266,8 @@ def _analyse(res: JobResult, seconds: float) -> Elaboration:
     ports = tuple(Port(n, p["direction"], len(p["bits"])) for n, p in mod["ports"].items())
     _, net = _top_module(json.loads(res.outputs["netlist.json"]))
     flops, clocks, other = _state(net)
+    latches = {c["type"] for c in mod["cells"].values() if _LATCH.search(c["type"])}  # async2sync hides them
+    other = tuple(sorted(set(other) | latches))
     return Elaboration(ElabStatus.OK, top=top, ports=ports, flops=flops, clocks=clocks, unsupported_state=other,
                        rtlil=res.outputs["design.il"], aig=res.outputs.get("design.aig", b""), seconds=seconds)
 
@@ -371,8 +374,8 @@ def _precheck(ref: Elaboration, cand: Elaboration) -> EquivResult | None:
         return EquivResult(EquivStatus.UNKNOWN, "inout ports are not compared", "ports")
     for side, elab in ((Side.REFERENCE, ref), (Side.CANDIDATE, cand)):
         if elab.unsupported_state:
-            return EquivResult(EquivStatus.UNKNOWN, f"{side.value} has latches or unsupported state "
-                               f"({', '.join(elab.unsupported_state)}); not compared", "structure", side)
+            return EquivResult(EquivStatus.UNKNOWN, f"{side.value} has latches or other state this check does not "
+                               f"compare ({', '.join(elab.unsupported_state)})", "structure", side)
     clocks = set(ref.clocks) | set(cand.clocks)
     if len(clocks) > 1 or any("<internal net>" in c for c in clocks):
         return EquivResult(EquivStatus.UNKNOWN, f"clocking differs or is not one primary clock: reference "
@@ -418,7 +421,7 @@ _ROW = re.compile(r"^\s+(?:(\d+)\s+)?\\(\S+)\s+\S+\s+\S+\s+([01xz]+)\s*$")
 def _counterexample(log: str) -> tuple[tuple[str, str], ...]:
     """(signal, binary) rows of ``-show-ports``; for a trace, inputs step by step ("1,0,1") and the last outputs."""
     rows: dict[str, list[str]] = {}
-    for line in log.splitlines():
+    for line in log[log.rfind("FAIL!"):].splitlines():  # failed induction steps print models before it
         m = _ROW.match(line)
         if m:
             rows.setdefault(m.group(2), []).append(m.group(3))
