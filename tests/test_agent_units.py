@@ -9,10 +9,10 @@ import pytest
 from rtlgen.agent.loop import find_testbench_top, guess_top
 from rtlgen.agent.ranking import CandidateScore, cluster_by_traces, rank
 from rtlgen.agent.testbench import design_ports, harness_trace, random_harness, split_answer
-from rtlgen.sim.judge import BenchProtocol
-from rtlgen.sim.judge.verdict import verdict_from_said
 from rtlgen.cli.main import main
 from rtlgen.sandbox import Limits
+from rtlgen.sim.judge import BenchProtocol
+from rtlgen.sim.judge.verdict import verdict_from_said
 
 
 @pytest.mark.parametrize("protocol,said,passed", [

@@ -15,7 +15,7 @@ from rtlgen.cli.main import main
 from rtlgen.rewards.simulation import SimulationReward
 from rtlgen.sandbox import Job, Limits, Sandbox, SandboxConfig, Step
 from rtlgen.sim.classify import FailureCategory as FC
-from rtlgen.sim.judge import Bench, BenchProtocol, Judge, JudgeConfig, JudgeLimits, Trust
+from rtlgen.sim.judge import Bench, BenchProtocol, Judge, JudgeConfig, JudgeLimits
 from rtlgen.sim.judge.harden import harden
 from rtlgen.sim.judge.jobs import SimulatorKind, simulation_job
 from rtlgen.sim.judge.verdict import read_run
@@ -184,3 +184,31 @@ def test_strict_eval_with_forged_completions(tmp_path, shared):
     rows = [json.loads(x) for x in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
     assert [r["passed"] for r in sorted(rows, key=lambda r: r["sample"])] == [True, False, False, False]
     assert summary["problems"] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.requires_verilator
+def test_verilator_judge(tmp_path):
+    """Verilator's own preprocessor and escapes: VERILATOR-only branches, $c and `systemc are seen and refused."""
+    judge = Judge(JudgeConfig(simulator=SimulatorKind.VERILATOR, limits=FAST),
+                  sandbox=Sandbox(SandboxConfig(jobs_dir=str(tmp_path / "jobs"))))
+    names = ["honest_correct.sv", "verilator_c.sv", "systemc_block.sv", "dpi_system.sv"]
+    items = corpus()
+    hidden = ("module TopModule(input [3:0] a, output [3:0] y);\n`ifdef VERILATOR\nassign y = 4'd0; "
+              "initial $c(\"exit(0);\");\n`else\nassign y = ~a;\n`endif\nendmodule\n")
+    verdicts = judge.judge_many([(items[n][1], BENCH) for n in names] + [(hidden, BENCH)])
+    assert verdicts[0].passed, verdicts[0]
+    assert all(not v.passed and v.category in (FC.FORBIDDEN, FC.SYNTAX, FC.COMPILE_OTHER) for v in verdicts[1:]), \
+        [(v.category, v.reason) for v in verdicts]
+    assert verdicts[-1].category is FC.FORBIDDEN
+
+
+def test_stale_job_dirs_are_removed(tmp_path):
+    from rtlgen.sandbox.runner import remove_stale_job_dirs
+
+    root = tmp_path / "jobs"
+    dead = root / "rtlgen-job-999999999-abc"
+    live = root / f"rtlgen-job-{__import__('os').getpid()}-abc"
+    dead.mkdir(parents=True)
+    live.mkdir()
+    assert remove_stale_job_dirs(root) == 1 and not dead.exists() and live.exists()

@@ -1,4 +1,4 @@
-"""Area-delay reward: values, failure value, None without a reference, pickle round trip."""
+"""Area-delay reward: values, failure value, None without a reference or with a broken one, per-row details."""
 
 from __future__ import annotations
 
@@ -25,12 +25,17 @@ endmodule
 ```"""
 WRONG = "module add(input [7:0] a, input [7:0] b, output [8:0] y); assign y = a - b; endmodule"
 BROKEN = "module add(input [7:0] a, b, output [8:0] y); assign y = a + ; endmodule"
+SWAPPED = "module add(input [7:0] b, input [7:0] a, output [8:0] y); assign y = b - a; endmodule"
+X_MSB = "module add(input [7:0] a, input [7:0] b, output [8:0] y); assign y = {1'bx, a + b}; endmodule"
+INCLUDE = REF.replace(");\n", ");\n`include \"/etc/hostname\"\n", 1)  # inside the module: extraction keeps it
+OTHER_TOP = REF.replace("module add", "module add2")
 
 
 def test_pickle_round_trip_and_completion_text():
     reward = AreaDelayReward(failure_value=-1.0, recipe="resyn2x2")
     clone = pickle.loads(pickle.dumps(reward))
     assert clone.failure_value == -1.0 and clone.recipe == reward.recipe and clone._session is None
+    assert clone.last_details == [] and clone._refs == {}
     assert completion_code([{"role": "assistant", "content": "```verilog\nmodule m; endmodule\n```"}],
                            "m").code.startswith("module m;")
 
@@ -48,5 +53,32 @@ def test_reward_values():
         used = pickle.loads(pickle.dumps(reward))  # a used reward still pickles (session dropped)
         assert used([""], [REF], reference=[REF]) == [pytest.approx(1.0)]
         used.close()
+    finally:
+        reward.close()
+
+
+@pytest.mark.requires_yosys
+@pytest.mark.requires_bwrap
+def test_rows_never_raise_and_record_their_status(caplog):
+    reward = AreaDelayReward(failure_value=-1.0)
+    try:
+        cands = [SWAPPED, X_MSB, INCLUDE, OTHER_TOP, RIPPLE, REF]
+        refs = [REF, REF, REF, REF, BROKEN, INCLUDE]
+        with caplog.at_level("WARNING", logger="rtlgen.rewards.area_delay"):
+            values = reward(["p"] * len(cands), cands, reference=refs)
+        assert values == [-1.0, -1.0, -1.0, -1.0, None, None]
+        statuses = [d["status"] for d in reward.last_details]
+        assert statuses == ["not_equivalent", "not_equivalent", "error", "not_equivalent", "unscored", "unscored"]
+        assert reward.last_details[2]["equivalence"]["side"] == "candidate"
+        assert "port mismatch" in reward.last_details[3]["reason"]
+        assert "reference failed" in reward.last_details[4]["reason"]
+        assert "reference refused" in reward.last_details[5]["reason"]
+        assert sum("row not scored" in r.getMessage() for r in caplog.records) == 2
+        unchecked = AreaDelayReward(require_equivalence=False)
+        try:
+            assert unchecked([""] * 2, [X_MSB, BROKEN], reference=[REF, REF])[1] == 0.0
+            assert unchecked.last_details[0]["status"] == "unchecked"
+        finally:
+            unchecked.close()
     finally:
         reward.close()

@@ -37,7 +37,7 @@ def test_job_shape():
     assert job.env["COCOTB_TOPLEVEL"] == "counter" and job.env["COCOTB_RESULTS_FILE"] == results
     assert job.outputs == (results,) and any("libcocotbvpi_icarus" in a for a in job.steps[1].argv)
     other, results2 = cocotb_job({"counter.v": RTL + "\n"}, "counter", "test_counter", TEST)
-    assert results2 != results  # the results name depends on every input
+    assert results2 != results  # a fresh secret name every run
 
 
 def test_parse_results_xml():
@@ -58,3 +58,20 @@ def test_pass_and_fail(sandbox):
     assert bad.results_found and bad.failed == 1 and not bad.passed
     assert bad.sim.exit_code == 0  # vvp exits 0 on a failed test: only the XML tells
     assert bad.sim.category is FailureCategory.MISMATCH and "AssertionError" in bad.sim.run_log
+
+
+@pytest.mark.requires_iverilog
+@pytest.mark.requires_bwrap
+def test_cocotb_through_the_judge(sandbox):
+    """The judge's checks come first: a design that writes files (a forged results XML) never runs."""
+    from rtlgen.sim.judge import Judge
+    from rtlgen.sim.judge.cocotb import judge_cocotb
+
+    judge = Judge(sandbox=sandbox)
+    good, run = judge_cocotb(judge, RTL, "counter", "test_counter", TEST.replace("WANT", "5"))
+    assert good.passed and run is not None and run.tests == 1
+    forger = RTL.replace("endmodule", 'integer f; initial begin f = $fopen("results.xml", "w"); '
+                         '$fdisplay(f, "<testsuites><testsuite><testcase name=\\"counts\\"/></testsuite></testsuites>"); '
+                         "end\nendmodule")
+    bad, run = judge_cocotb(judge, forger, "counter", "test_counter", TEST.replace("WANT", "9"))
+    assert not bad.passed and bad.category is FailureCategory.FORBIDDEN and run is None

@@ -208,9 +208,11 @@ def test_structure_problems_and_counterexample_parsing():
     problems = " | ".join(_structure_problems(("top", mod)))
     assert "a[1] is driven to 1" in problems and "tied together" in problems and "several drivers" in problems
     assert "'bb' is not flattened" in problems
-    log = ("  Time Signal Name  Dec Hex Bin\n     1 \\in_a   1 1 01\n     1 \\gold_y  -- -- x\n"
+    log = ("     1 \\in_a   1 1 11\n"  # an induction-step model, printed before the verdict
+           "SAT temporal induction proof finished - model found for base case: FAIL!\n"
+           "  Time Signal Name  Dec Hex Bin\n     1 \\in_a   1 1 01\n     1 \\gold_y  -- -- x\n"
            "     2 \\in_a   2 2 10\n     2 \\gold_y  1 1 1\n     2 \\gate_y  0 0 0\n")
-    assert dict(_counterexample(log)) == {"in_a": "01,10", "gold_y": "1", "gate_y": "0"}
+    assert dict(_counterexample(log, "base case: FAIL!")) == {"in_a": "01,10", "gold_y": "1", "gate_y": "0"}
 
 
 def test_bad_top_name_is_an_input_error():

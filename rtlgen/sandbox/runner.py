@@ -173,6 +173,8 @@ class Sandbox:
                 for f in files:
                     os.chown(os.path.join(root, f), uid, uid)
         # bwrap, capabilities already dropped, must still chdir into it
+        # with split uids the public steps may add files (a bench dumping waves), each capped by file_size_mb;
+        # the sticky bit keeps them from replacing the builder's
         job_dir.chmod(0o1777 if job.split_uids else 0o711)
 
     def _argv(self, job: Job, step: Step, job_dir: Path, uid: int, limits: Limits) -> tuple[list[str], dict, str]:

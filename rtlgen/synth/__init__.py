@@ -8,6 +8,7 @@
 """
 
 from rtlgen.synth.abc_session import BASELINES, AbcSession, baselines
+from rtlgen.synth.equivalence import EquivResult, EquivStatus, check_equivalence
 from rtlgen.synth.frontend import Design, load_design
 from rtlgen.synth.liberty import DEFAULT_LIBERTY, resolve_liberty
 from rtlgen.synth.qor import EvalStatus, QoR, SynthError, parse_qor, parse_stats, parse_stime
@@ -15,7 +16,7 @@ from rtlgen.synth.recipes import ACTIONS, RESYN2, parse_recipe
 from rtlgen.synth.search import METHODS, SearchResult, get_method, optimize
 
 __all__ = [
-    "ACTIONS", "BASELINES", "DEFAULT_LIBERTY", "METHODS", "RESYN2", "AbcSession", "Design", "EvalStatus", "QoR",
-    "SearchResult", "SynthError", "baselines", "get_method", "load_design", "optimize", "parse_qor", "parse_recipe",
-    "parse_stats", "parse_stime", "resolve_liberty",
+    "ACTIONS", "BASELINES", "DEFAULT_LIBERTY", "METHODS", "RESYN2", "AbcSession", "Design", "EquivResult",
+    "EquivStatus", "EvalStatus", "QoR", "SearchResult", "SynthError", "baselines", "check_equivalence", "get_method",
+    "load_design", "optimize", "parse_qor", "parse_recipe", "parse_stats", "parse_stime", "resolve_liberty",
 ]

@@ -185,7 +185,11 @@ class AbcSession:
         raise SynthError(f"{design.name}: cec gave no verdict: {' '.join(out.split())[-300:]}")
 
     def cec_files(self, a: Path, b: Path) -> bool:
-        """ABC ``cec`` between two AIGER files (ports matched by name)."""
+        """ABC ``cec`` between two AIGER files (ports matched by name).
+
+        Not a gate for untrusted RTL: the AIG reads x as 0 and an undriven bit as an input, and knows
+        nothing of port lists; ``rtlgen.synth.equivalence`` is the gate the reward uses.
+        """
         def build() -> list[str]:
             names = []
             for i, p in enumerate((a, b)):

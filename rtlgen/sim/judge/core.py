@@ -25,7 +25,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from rtlgen.errors import InputError, RtlgenError
-from rtlgen.sandbox import JobResult, KilledBy, Sandbox, default_sandbox, default_workers, run_many, tool_version
+from rtlgen.sandbox import (
+    JobResult,
+    KilledBy,
+    Sandbox,
+    StepResult,
+    default_sandbox,
+    default_workers,
+    run_many,
+    tool_version,
+)
 from rtlgen.sandbox.bounded import BoundedCallError, call_bounded
 from rtlgen.sim.classify import FailureCategory as FC
 from rtlgen.sim.judge import static
@@ -36,6 +45,7 @@ from rtlgen.sim.judge.verdict import JudgeVerdict, compile_category, decided, re
 
 _INCLUDE = re.compile(r"`[ \t]*include\b")
 _MODULE = re.compile(r"\b(module|macromodule)\b")
+_PP_BATCH = 16  # designs preprocessed per sandbox start
 
 
 class Trust(enum.StrEnum):
@@ -143,16 +153,31 @@ class Judge:
         return None
 
     def _preprocess(self, work: list[_Item], decide) -> None:
-        todo = [i for i, it in enumerate(work) if it.verdict is None]
-        jobs = [preprocess_job(self.config.simulator, work[i].design, self.config.limits) for i in todo]
-        for i, res in zip(todo, run_many(self.sandbox, jobs, workers=self.config.workers), strict=True):
-            verdict = self._preprocessed(res)
-            if verdict is not None:
-                decide(i, verdict)
-            else:
-                work[i].text = res.stdout
+        """Each distinct design once, ``_PP_BATCH`` to a sandbox start; designs a stopped batch never reached
+        go again, so every round settles at least one."""
+        pending: dict[str, list[int]] = {}
+        for i, it in enumerate(work):
+            if it.verdict is None:
+                pending.setdefault(it.design, []).append(i)
+        while pending:
+            before = len(pending)
+            texts = list(pending)
+            chunks = [texts[k:k + _PP_BATCH] for k in range(0, len(texts), _PP_BATCH)]
+            jobs = [preprocess_job(self.config.simulator, chunk, self.config.limits) for chunk in chunks]
+            for chunk, res in zip(chunks, run_many(self.sandbox, jobs, workers=self.config.workers), strict=True):
+                for text, step in zip(chunk, res.steps, strict=False):
+                    verdict = self._preprocessed(step)
+                    for i in pending.pop(text):
+                        if verdict is not None:
+                            decide(i, verdict)
+                        else:
+                            work[i].text = step.stdout
+            if len(pending) == before:  # nothing settled: the sandbox could not run the batch at all
+                for i in (i for idx in pending.values() for i in idx):
+                    decide(i, decided(FC.TOOL_MISSING, "the preprocessor could not be run", **self._base()))
+                return
 
-    def _preprocessed(self, res: JobResult) -> JudgeVerdict | None:
+    def _preprocessed(self, res: StepResult) -> JudgeVerdict | None:
         if res.killed_by is KilledBy.OUTPUT:
             return decided(FC.FORBIDDEN, "preprocessing the design produced more text than the cap (a macro bomb?)",
                            **self._base())

@@ -17,10 +17,10 @@ import enum
 from dataclasses import dataclass, field
 
 from rtlgen.sandbox import Job, Limits, Step, find_tool
-from rtlgen.sim.icarus import IcarusSimulator
 from rtlgen.sim.icarus import DEFAULT_FLAGS as ICARUS_FLAGS
-from rtlgen.sim.verilator import DEFAULT_FLAGS as VERILATOR_FLAGS
+from rtlgen.sim.icarus import IcarusSimulator
 from rtlgen.sim.verilator import BINARY, OBJ_DIR, VerilatorSimulator
+from rtlgen.sim.verilator import DEFAULT_FLAGS as VERILATOR_FLAGS
 
 DESIGN_FILE = "dut.sv"
 PROGRAM_PIPE = "program.vvp"
@@ -49,14 +49,21 @@ class JudgeLimits:
                       output_bytes=self.output_bytes, file_size_mb=self.file_size_mb)
 
 
-def preprocess_job(kind: SimulatorKind, design: str, limits: JudgeLimits) -> Job:
-    """The design through the simulator's preprocessor; the text is the job's stdout."""
+def preprocess_job(kind: SimulatorKind, designs: list[str], limits: JudgeLimits) -> Job:
+    """Designs through the simulator's preprocessor, one step each (one sandbox start for the lot); step i's
+    stdout is design i's text. A design sees the others' files, but preprocessing runs nothing and a design
+    can only spoil its own output."""
     pp_limits = Limits(wall_s=30, cpu_s=30, memory_mb=2048, output_bytes=limits.preprocess_bytes, file_size_mb=8)
-    if kind is SimulatorKind.ICARUS:
-        argv = (find_tool("iverilog"), *ICARUS_FLAGS, *limits.extra_flags, "-E", "-o", "-", DESIGN_FILE)
-    else:
-        argv = (find_tool("verilator"), "-E", "-P", *limits.extra_flags, DESIGN_FILE)
-    return Job(steps=(Step(argv),), files={DESIGN_FILE: design}, limits=pp_limits)
+    steps, files = [], {}
+    for i, design in enumerate(designs):
+        name = f"dut{i}.sv"
+        files[name] = design
+        if kind is SimulatorKind.ICARUS:
+            argv = (find_tool("iverilog"), *ICARUS_FLAGS, *limits.extra_flags, "-E", "-o", "-", name)
+        else:
+            argv = (find_tool("verilator"), "-E", "-P", *limits.extra_flags, name)
+        steps.append(Step(argv, check=False))
+    return Job(steps=tuple(steps), files=files, limits=pp_limits)
 
 
 def simulation_job(kind: SimulatorKind, bench_files: dict[str, str], top: str, design: str, limits: JudgeLimits,
