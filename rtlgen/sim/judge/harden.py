@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from rtlgen.errors import InputError
 from rtlgen.sim.judge.bench import Bench, BenchProtocol
+from rtlgen.sim.judge.lexing import skip_trivia
 
 _PRINTS = frozenset(f"${base}{radix}" for base in ("display", "write", "strobe", "monitor") for radix in ("", "b", "h", "o"))
 _SEVERITY = {"$error": "ERROR ", "$warning": "WARNING ", "$info": "INFO "}
@@ -44,36 +45,14 @@ class HardenedBench:
         return self.tag + "END"
 
 
-def _skip_string(text: str, i: int) -> int:
-    """Index after the string literal starting at ``text[i] == '"'``."""
-    n = len(text)
-    i += 1
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == '"' or c == "\n":
-            return i + 1
-        i += 1
-    return n
-
-
 def _matching_paren(text: str, i: int) -> int:
     """Index after the ``)`` matching ``text[i] == '('`` (strings and comments skipped), or -1."""
     depth, n = 0, len(text)
     while i < n:
         c = text[i]
-        if c == '"':
-            i = _skip_string(text, i)
-            continue
-        if text.startswith("//", i):
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        if text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 2
+        skipped = skip_trivia(text, i)
+        if skipped is not None:
+            i = skipped
             continue
         if c == "(":
             depth += 1
@@ -99,16 +78,9 @@ def tag_prints(text: str, tag: str) -> tuple[str, int, int]:
     n = len(text)
     while i < n:
         c = text[i]
-        if c == '"':
-            i = _skip_string(text, i)
-            continue
-        if text.startswith("//", i):
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        if text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 2
+        skipped = skip_trivia(text, i)
+        if skipped is not None:
+            i = skipped
             continue
         if c != "$":
             i += 1

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rtlgen.sim.judge.lexing import skip_trivia
+
 ALLOWED_SYSTEM_NAMES = frozenset("""
 $display $displayb $displayh $displayo $write $writeb $writeh $writeo $strobe $strobeb $strobeh $strobeo
 $sformat $sformatf $swrite $info $warning $error
@@ -67,19 +69,10 @@ def directives(text: str) -> list[str]:
     found: list[str] = []
     i, n = 0, len(text)
     while i < n:
-        c = text[i]
-        if c == '"':
-            i += 1
-            while i < n and text[i] not in '"\n':
-                i += 2 if text[i] == "\\" else 1
-            i += 1
-        elif text.startswith("//", i):
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-        elif c == "`":
+        skipped = skip_trivia(text, i)
+        if skipped is not None:
+            i = skipped
+        elif text[i] == "`":
             j = i + 1
             while j < n and (text[j].isalnum() or text[j] in "_$"):
                 j += 1

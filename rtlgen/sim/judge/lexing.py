@@ -1,0 +1,31 @@
+"""Skipping Verilog strings and comments in one left-to-right pass (linear in the text's length)."""
+
+from __future__ import annotations
+
+
+def skip_string(text: str, i: int) -> int:
+    """Index after the string literal starting at ``text[i] == '"'`` (a newline also ends it)."""
+    n = len(text)
+    i += 1
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == '"' or c == "\n":
+            return i + 1
+        i += 1
+    return n
+
+
+def skip_trivia(text: str, i: int) -> int | None:
+    """If a string or comment starts at ``i``, the index after it; else None."""
+    if text[i] == '"':
+        return skip_string(text, i)
+    if text.startswith("//", i):
+        j = text.find("\n", i)
+        return len(text) if j < 0 else j
+    if text.startswith("/*", i):
+        j = text.find("*/", i + 2)
+        return len(text) if j < 0 else j + 2
+    return None
