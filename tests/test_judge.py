@@ -212,3 +212,17 @@ def test_stale_job_dirs_are_removed(tmp_path):
     dead.mkdir(parents=True)
     live.mkdir()
     assert remove_stale_job_dirs(root) == 1 and not dead.exists() and live.exists()
+
+
+def _harden_names(text: str) -> str:
+    return harden(Bench({"tb.sv": text}, top="tb")).top
+
+
+def test_hardening_a_hostile_bench_is_linear():
+    """A model-written bench (spec2rtl) is untrusted text: thousands of modules and long blank runs in one
+    pass, under a watchdog that a quadratic rewrite would blow through."""
+    from rtlgen.sandbox.bounded import call_bounded
+
+    text = ("module tb; TopModule d(); initial $finish; endmodule\n"
+            + "\n".join(f"module m{i}; endmodule" for i in range(20000)) + " " * 500_000 + "(" * 100_000)
+    assert call_bounded(_harden_names, text, timeout_s=20).startswith("tb_")

@@ -117,13 +117,17 @@ def tag_prints(text: str, tag: str) -> tuple[str, int, int]:
     return "".join(out), prints, ends
 
 
+_WORD = re.compile(r"\w++")
+_INSTANCE = re.compile(r"\b(\w++)[ \t\r\n]++(\w++)[ \t\r\n]*+\(")  # possessive: one pass, no backtracking
+
+
 def _bench_names(files: dict[str, str], dut_top: str) -> set[str]:
-    """Modules the bench defines, and the instance names it gives them (upward lookups reach those)."""
-    modules = {n for text in files.values() for n in re.findall(r"^[ \t]*module\s+(\w+)", text, re.M)} - {dut_top}
-    instances: set[str] = set()
-    for text in files.values():
-        for mod in modules | {dut_top}:
-            instances.update(re.findall(rf"\b{re.escape(mod)}[ \t\r\n]+(\w+)[ \t\r\n]*\(", text))
+    """Modules the bench defines, and the instance names it gives them (upward lookups reach those).
+    One linear pass per file: a model-written bench (spec2rtl) is untrusted text too."""
+    modules = {n for text in files.values() for n in re.findall(r"^[ \t]*+module[ \t\r\n]++(\w++)", text, re.M)}
+    modules -= {dut_top}
+    instances = {m.group(2) for text in files.values() for m in _INSTANCE.finditer(text)
+                 if m.group(1) in modules or m.group(1) == dut_top}
     return modules | instances
 
 
@@ -133,12 +137,12 @@ def harden(bench: Bench) -> HardenedBench:
     names = _bench_names(dict(bench.files), bench.dut_top)
     if bench.top not in names:
         raise InputError(f"the testbench defines no module {bench.top!r}; pass the testbench's top module")
-    rename = re.compile(r"\b(" + "|".join(sorted(map(re.escape, names))) + r")\b")
+    renamed = {n: f"{n}_{suffix}" for n in names}  # one dict lookup per word: linear, whatever the bench holds
     protocol = bench.resolved_protocol()
     out: dict[str, str] = {}
     total_ends = 0
     for fname, text in bench.files.items():
-        text = rename.sub(lambda m: f"{m.group(1)}_{suffix}", text)
+        text = _WORD.sub(lambda m: renamed.get(m.group(0), m.group(0)), text)
         text, _prints, ends = tag_prints(text, tag)
         total_ends += ends
         out["bench_" + fname] = text
