@@ -52,6 +52,7 @@ lint: setup
 bench: setup
 	$(PY) benchmarks/sandbox_overhead.py
 	$(PY) benchmarks/verilogeval_throughput.py
+	$(PY) benchmarks/judge_cost.py --data-dir $(SHARED)/verilog-eval
 	$(PY) benchmarks/synth_recipes.py --quick
 
 clean:
