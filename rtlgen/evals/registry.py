@@ -20,6 +20,8 @@ TASKS: dict[str, str] = {
     "verilogeval-v1-machine": "rtlgen.evals.tasks.verilogeval_v1:MACHINE",
     "verilogeval-v2-spec-to-rtl": "rtlgen.evals.tasks.verilogeval_v2:SPEC_TO_RTL",
     "verilogeval-v2-code-complete": "rtlgen.evals.tasks.verilogeval_v2:CODE_COMPLETE",
+    "rtllm-v1.1": "rtlgen.evals.tasks.rtllm:V1_1",
+    "rtllm-v2.0": "rtlgen.evals.tasks.rtllm:V2_0",
 }
 
 
@@ -36,6 +38,24 @@ class EvalTask(abc.ABC):
     tb_top: str = "tb"
     reference_top: str | None = None  # the bench's reference module; the judge checks port directions against it
     broken: dict[int, frozenset[str]] = {}  # iverilog major version -> problems whose reference fails
+    protocol: str = "mismatch_count"  # how the benchmark's testbenches report (rtlgen.sim.judge.BenchProtocol)
+    timescale: str | None = None  # default timescale of files without one ("1ns/1ns": upstream's simulator flag)
+
+    def resolve_data(self, data_dir: str | None) -> Path:
+        """The data directory to read (``--data-dir``, then the task's environment variable, then the cache)."""
+        from rtlgen.evals.datadir import resolve_data_dir
+
+        return resolve_data_dir(data_dir)
+
+    def design_top(self, problem: Problem) -> str:
+        return problem.top or self.dut_top
+
+    def bench_top(self, problem: Problem) -> str:
+        return problem.tb_top or self.tb_top
+
+    def port_reference(self, problem: Problem) -> tuple[str, str | None]:
+        """(text, module) the judge checks a design's port directions against; text "" = the bench files."""
+        return "", self.reference_top
 
     @abc.abstractmethod
     def load(self, data_dir: Path) -> list[Problem]:

@@ -29,6 +29,31 @@ def _counts(results: list[SampleResult], problems: list[Problem], method: str, m
             for p in problems}
 
 
+# Categories of a sample that never compiled (or that the judge refused unrun): a syntax failure.
+NOT_COMPILED = frozenset({"S", "e", "0", "w", "m", "c", "p", "C", "forbidden", "empty", "truncated", "too_large",
+                          "tool_missing", EvalCategory.MISSING.value})
+
+
+def syntax_stats(results: list[SampleResult], problems: list[Problem], method: str, missing_n: int) -> dict:
+    """pass@k of "it compiles" (RTLLM's syntax score)."""
+    by: dict[str, list[bool]] = defaultdict(list)
+    for r in results:
+        if r.extraction == method:
+            by[r.task_id].append(r.category not in NOT_COMPILED)
+    counts = [(len(by[p.task_id]), sum(by[p.task_id])) if by.get(p.task_id) else (missing_n, 0) for p in problems]
+    return {**pass_at_ks(counts), "pass_rate": mean_rate(counts)}
+
+
+def group_stats(counts: dict[str, tuple[int, int]], problems: list[Problem]) -> dict[str, dict]:
+    """Functional pass@k per benchmark class (RTLLM's Arithmetic, Control, Memory, Miscellaneous)."""
+    groups: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for p in problems:
+        if p.group:
+            groups[p.group].append(counts[p.task_id])
+    return {g: {"problems": len(c), "passed": sum(1 for _, k in c if k), **pass_at_ks(c), "pass_rate": mean_rate(c)}
+            for g, c in sorted(groups.items())}
+
+
 def _method_stats(results: list[SampleResult], problems: list[Problem], method: str, missing_n: int) -> dict:
     counts = _counts(results, problems, method, missing_n)
     mine = [r for r in results if r.extraction == method]
@@ -66,6 +91,10 @@ def summarize(*, task: EvalTask, config: EvalConfig, problems: list[Problem], re
         "wall_s": round(wall_s, 3), "out": str(out),
         "per_problem": [{"task_id": t, "n": n, "c": c, "categories": dict(cats_by_problem[t])}
                         for t, (n, c) in counts.items()],
+        "syntax": syntax_stats(results, problems, primary, missing_n),
+        "by_group": group_stats(counts, problems),
+        "variant": config.variant,
+        "fixes": task.fixes() if hasattr(task, "fixes") else {},
     }
     return summary
 
@@ -105,7 +134,19 @@ def markdown(summary: dict, chart_name: str) -> str:
              f"- known-broken problems on this iverilog: {', '.join(summary['known_broken']) or 'none'}",
              f"- excluded: {', '.join(summary['excluded']) or 'none'}",
              f"- missing completions: {', '.join(summary['missing']) or 'none'}",
+             f"- syntax (compiles) pass@1: {_pct(summary['syntax'].get('pass_at_1'))}, "
+             f"pass@5: {_pct(summary['syntax'].get('pass_at_5'))}",
+             f"- data variant: {summary['variant']}",
              f"- wall time: {summary['wall_s']} s", "", f"![pass rate and failure categories]({chart_name})", ""]
+    if summary["by_group"]:
+        lines += ["## By class", "", "| class | problems | passed | pass@1 | pass@5 |", "|---|---|---|---|---|"]
+        lines += [f"| {g} | {st['problems']} | {st['passed']} | {_pct(st.get('pass_at_1'))} | "
+                  f"{_pct(st.get('pass_at_5'))} |" for g, st in summary["by_group"].items()]
+        lines.append("")
+    if summary["fixes"]:
+        lines += ["## Changes of the fixed variant", ""]
+        lines += [f"- {d}: {reason}" for d, reasons in summary["fixes"].items() for reason in reasons]
+        lines.append("")
     if summary["extraction"]:
         lines += ["## Code extraction", "", "| extraction | pass@1 | mean c/n | problems passed | truncated | empty |",
                   "|---|---|---|---|---|---|"]
@@ -134,6 +175,8 @@ def table(summary: dict) -> str:
     """A short plain-text table for the terminal."""
     head = (f"{summary['task']} [{summary['mode']}] {summary['iverilog']}: pass@1 {_pct(summary.get('pass_at_1'))} "
             f"({len(summary['passed'])}/{summary['problems']} problems)")
+    if summary.get("variant", "upstream") != "upstream" or summary.get("by_group"):
+        head += f", syntax pass@1 {_pct(summary['syntax'].get('pass_at_1'))}, variant {summary['variant']}"
     cats = "  ".join(f"{k}={v}" for k, v in summary["categories"].items())
     failed = ", ".join(summary["failed"][:20]) or "none"
     return f"{head}\ncategories: {cats}\nfailed: {failed}\nreport: {summary['out']}/report.md"

@@ -33,6 +33,10 @@ class Problem:
     ifc: str = ""  # v2 code-complete module header (_ifc.txt); v1: the header in "prompt"
     description: str = ""  # v1 natural-language description
     known_broken: bool = False  # the reference itself fails on this iverilog (see the data README)
+    top: str = ""  # the module the sample must define, when it differs per problem (RTLLM); "" = the task's
+    tb_top: str = ""  # the testbench's top module, when it differs per problem; "" = the task's
+    group: str = ""  # the benchmark's class of the problem (RTLLM: Arithmetic, Control, Memory, Miscellaneous)
+    data_files: tuple[tuple[str, str], ...] = ()  # (name, text) files the testbench reads at run time
 
 
 @dataclass(frozen=True)

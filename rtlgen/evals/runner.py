@@ -26,7 +26,6 @@ from pathlib import Path
 from rtlgen.errors import InputError
 from rtlgen.evals import report as report_mod
 from rtlgen.evals import strict as strict_mod
-from rtlgen.evals.datadir import resolve_data_dir
 from rtlgen.evals.registry import EvalTask, get_task
 from rtlgen.evals.results import Mode, Problem, Sample, SampleResult, Verdict
 from rtlgen.evals.scoring import COMPILE_LIMITS, RUN_TIMEOUT_S, estimated_cost, log_tail
@@ -64,6 +63,7 @@ class EvalConfig:
     progress: bool = True  # tqdm bar on stderr
     timeout_s: float = RUN_TIMEOUT_S  # wall clock per simulation; upstream's `timeout 30`
     robust: bool = True  # also judge our robust extraction of each completion (not for golden)
+    variant: str = "upstream"  # RTLLM: "upstream" data as published, or "fixed" (versioned patches, each with a reason)
 
     def __post_init__(self) -> None:
         sources = [x for x in (self.model, self.completions) if x]
@@ -346,10 +346,19 @@ def run_eval(config: EvalConfig, *, backend: ModelBackend | None = None, sandbox
         return _run_eval(config, backend=backend, sandbox=sandbox)
 
 
+def task_variant(task: EvalTask, variant: str) -> EvalTask:
+    """The task with its data variant applied (only RTLLM has a ``fixed`` one)."""
+    if variant == "upstream":
+        return task
+    if not hasattr(task, "with_variant"):
+        raise InputError(f"--variant {variant} applies to RTLLM tasks only, not {task.name}")
+    return task.with_variant(variant)
+
+
 def _run_eval(config: EvalConfig, *, backend: ModelBackend | None, sandbox: Sandbox | None) -> dict:
     t0 = time.monotonic()
-    task = get_task(config.task)
-    data_dir = resolve_data_dir(config.data_dir)
+    task = task_variant(get_task(config.task), config.variant)
+    data_dir = task.resolve_data(config.data_dir)
     version, major = iverilog_info()
     broken = task.known_broken(major)
     everything = task.load(data_dir)
@@ -358,7 +367,7 @@ def _run_eval(config: EvalConfig, *, backend: ModelBackend | None, sandbox: Sand
     fingerprint = {"task": task.name, "task_version": task.VERSION, "mode": config.mode.value,
                    "source": config.completions and os.path.abspath(config.completions) or config.model,
                    "samples": config.samples, "shots": config.shots, "iverilog": version, "timeout_s": config.timeout_s,
-                   "robust": config.robust}
+                   "robust": config.robust, "variant": config.variant}
     if config.completions:  # bad input fails before anything is written to out
         load_completions(config.completions, {p.task_id for p in problems}, {p.task_id for p in everything},
                          note=(lambda msg: print(msg, file=sys.stderr)) if config.progress else None)

@@ -13,8 +13,10 @@ from rtlgen.sim.judge import Bench, BenchProtocol, JudgeVerdict
 
 
 def bench_for(task: EvalTask, problem: Problem) -> Bench:
-    return Bench(task.bench_sources(problem), top=task.tb_top, dut_top=task.dut_top,
-                 reference_top=task.reference_top, protocol=BenchProtocol.MISMATCH_COUNT, name=problem.task_id)
+    ref_text, ref_top = task.port_reference(problem)
+    return Bench(task.bench_sources(problem), top=task.bench_top(problem), dut_top=task.design_top(problem),
+                 reference_top=ref_top, port_reference=ref_text, protocol=BenchProtocol(task.protocol),
+                 name=problem.task_id, data_files=dict(problem.data_files), timescale=task.timescale)
 
 
 def to_verdict(verdict: JudgeVerdict) -> Verdict:

@@ -37,7 +37,9 @@ class Bench:
     reference_top: str | None = None  # a reference module in ``files`` the design's ports must agree with
     protocol: BenchProtocol = BenchProtocol.AUTO
     name: str = ""  # for reports (a problem id)
-    extra: Mapping[str, str] = field(default_factory=dict, compare=False)  # not compiled: data files the bench reads
+    data_files: Mapping[str, str] = field(default_factory=dict)  # not compiled: files the bench reads at run time
+    port_reference: str = ""  # text holding ``reference_top`` when it is not among ``files`` (never compiled)
+    timescale: str | None = None  # default timescale for files without one, e.g. "1ns/1ns" (VCS's -timescale)
 
     def __post_init__(self) -> None:
         if not self.files:
@@ -48,7 +50,10 @@ class Bench:
         if self.reference_top is not None and not _IDENT.match(self.reference_top):
             raise InputError(f"reference top must be a plain Verilog identifier, not {self.reference_top!r}")
         object.__setattr__(self, "files", dict(self.files))
-        object.__setattr__(self, "extra", dict(self.extra))
+        object.__setattr__(self, "data_files", dict(self.data_files))
+        if self.timescale is not None and not re.fullmatch(r"\d+(s|ms|us|ns|ps|fs)/\d+(s|ms|us|ns|ps|fs)",
+                                                           self.timescale):
+            raise InputError(f"timescale must look like 1ns/1ps, not {self.timescale!r}")
         object.__setattr__(self, "protocol", BenchProtocol(self.protocol))
 
     def resolved_protocol(self) -> BenchProtocol:
@@ -75,6 +80,9 @@ class Bench:
         h = hashlib.sha256()
         for name, text in self.files.items():
             h.update(name.encode() + b"\0" + text.encode() + b"\0")
-        h.update(f"{self.top}\0{self.dut_top}\0{self.reference_top}\0{self.protocol.value}".encode())
+        for name, text in sorted(self.data_files.items()):
+            h.update(b"data\0" + name.encode() + b"\0" + text.encode() + b"\0")
+        h.update(f"{self.top}\0{self.dut_top}\0{self.reference_top}\0{self.protocol.value}\0{self.timescale}\0"
+                 f"{self.port_reference}".encode())
         object.__setattr__(self, "_digest", h.hexdigest())
         return self.__dict__["_digest"]

@@ -219,7 +219,8 @@ class Judge:
             if bench.reference_top is None:
                 continue
             try:
-                out[bench] = call_bounded(static.reference_ports, "\n".join(bench.files.values()),
+                out[bench] = call_bounded(static.reference_ports,
+                                          bench.port_reference or "\n".join(bench.files.values()),
                                           bench.reference_top, timeout_s=self.config.static_timeout_s,
                                           memory_mb=self.config.static_memory_mb)
             except (BoundedCallError, RuntimeError):
@@ -242,7 +243,8 @@ class Judge:
             files = h.files if h else {f"bench_{n}": t for n, t in item.bench.files.items()}
             top = h.top if h else item.bench.top
             job, n_compile = simulation_job(self.config.simulator, files, top, item.text, self.config.limits,
-                                            private=strict)
+                                            private=strict, data_files=dict(item.bench.data_files),
+                                            timescale=item.bench.timescale)
             todo.append(i)
             jobs.append(job)
             meta.append((h, n_compile))

@@ -24,6 +24,7 @@ from rtlgen.sim.verilator import DEFAULT_FLAGS as VERILATOR_FLAGS
 
 DESIGN_FILE = "dut.sv"
 PROGRAM_PIPE = "program.vvp"
+_CMDS = "rtlgen_cmds.f"
 
 
 class SimulatorKind(enum.StrEnum):
@@ -67,21 +68,30 @@ def preprocess_job(kind: SimulatorKind, designs: list[str], limits: JudgeLimits)
 
 
 def simulation_job(kind: SimulatorKind, bench_files: dict[str, str], top: str, design: str, limits: JudgeLimits,
-                   *, private: bool = True) -> tuple[Job, int]:
-    """(job, number of build steps): the bench first, the (preprocessed) design last."""
-    files = {**bench_files, DESIGN_FILE: design}
-    units = list(files)
+                   *, private: bool = True, data_files: dict[str, str] | None = None,
+                   timescale: str | None = None) -> tuple[Job, int]:
+    """(job, number of build steps): the bench first, the (preprocessed) design last. ``data_files`` are
+    written beside them, readable at run time; ``timescale`` is the default of files without one."""
+    sources = {**bench_files, DESIGN_FILE: design}
+    units = list(sources)
+    files = {**(data_files or {}), **sources}
     secret = tuple(bench_files) if private else ()
     run_limits = limits.run_limits()
+    flags = limits.extra_flags
     if kind is SimulatorKind.ICARUS:
-        sim = IcarusSimulator(extra_flags=limits.extra_flags)
+        if timescale:
+            files[_CMDS] = f"+timescale+{timescale}\n"
+            flags = (*flags, "-f", _CMDS)
+        sim = IcarusSimulator(extra_flags=flags)
         build = Step(sim.compile_argv(units, top), private=private,
                      limits=Limits(wall_s=limits.compile_wall_s, cpu_s=limits.compile_wall_s,
                                    memory_mb=limits.memory_mb, output_bytes=limits.output_bytes))
         program = PROGRAM_PIPE if private else "sim.vvp"
         run = Step((find_tool("vvp"), "-n", program), feeds=((PROGRAM_PIPE, "sim.vvp"),) if private else ())
         return Job(steps=(build, run), files=files, limits=run_limits, private_files=secret, cacheable=False), 1
-    sim = VerilatorSimulator(extra_flags=limits.extra_flags)
+    if timescale:
+        flags = (*flags, "--timescale", timescale)
+    sim = VerilatorSimulator(extra_flags=flags)
     env, ro, rw = sim.env_and_paths()
     build = Step(sim.build_argv(units, top), private=private,
                  limits=Limits(wall_s=limits.build_wall_s, cpu_s=limits.build_wall_s, memory_mb=limits.memory_mb,

@@ -19,7 +19,7 @@ from rtlgen.sim.judge.bench import BenchProtocol
 
 _MISMATCHES = re.compile(r"^\s*Mismatches: (\d+) in (\d+) samples\s*$")
 _SILENT_FAIL = re.compile(r"\b(FAIL|FAILED|ERROR)\b")
-_LINE_FAIL = re.compile(r"\b(fail|failed|failure|error)\b", re.I)
+_LINE_FAIL = re.compile(r"\b(fail|fails|failed|failure|failures|error)\b", re.I)
 _LINE_PASS = re.compile(r"\bpass(ed)?\b", re.I)
 _KILLED = {KilledBy.MEMORY: FC.KILLED_MEMORY, KilledBy.CPU: FC.KILLED_CPU, KilledBy.OUTPUT: FC.KILLED_OUTPUT,
            KilledBy.FILESIZE: FC.KILLED_FILESIZE, KilledBy.TIMEOUT: FC.TIMEOUT}
