@@ -1,4 +1,4 @@
-"""`rtlgen data fetch verilogeval` and `rtlgen data verify verilogeval`: get benchmark data, check it is intact."""
+"""`rtlgen data fetch|verify verilogeval|rtllm`: get benchmark data at pinned commits, check it is intact."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from rtlgen.errors import DataMissingError, InputError
 from rtlgen.outdir import ensure_out_dir
 
 data_app = typer.Typer(help="Fetch and verify benchmark data.", no_args_is_help=True)
-DATASETS = ("verilogeval",)
+DATASETS = ("verilogeval", "rtllm")
+_LAYOUT = {"verilogeval": {"v1", "v2"}, "rtllm": {"v1.1", "v2.0"}}
 
 
 def _check_name(name: str) -> None:
@@ -19,7 +20,7 @@ def _check_name(name: str) -> None:
         raise InputError(f"unknown dataset {name!r}; available: {', '.join(DATASETS)}")
 
 
-def _check_dest(dest: Path) -> None:
+def _check_dest(dest: Path, name: str = "verilogeval") -> None:
     """Before downloading: the copy replaces ``dest`` wholesale, so it must be new, empty or an old copy."""
     if dest.exists() or dest.is_symlink():
         if not dest.is_dir():
@@ -29,45 +30,50 @@ def _check_dest(dest: Path) -> None:
         except OSError as exc:
             raise InputError(f"--dest {dest} cannot be listed ({exc.strerror or exc}); "
                              "pass another directory") from None
-        if entries and not entries & {"v1", "v2"}:
-            raise InputError(f"--dest {dest} holds files that are not a VerilogEval copy, and fetching replaces the "
+        if entries and not entries & _LAYOUT[name]:
+            raise InputError(f"--dest {dest} holds files that are not a {name} copy, and fetching replaces the "
                              "whole directory; pass a new or empty directory")
     ensure_out_dir(dest.parent if str(dest.parent) else Path("."), what="the folder of --dest")
 
 
 @data_app.command("fetch")
-def fetch(name: str = typer.Argument(..., help="dataset name: verilogeval"),
+def fetch(name: str = typer.Argument(..., help="dataset name: verilogeval or rtllm"),
           dest: str = typer.Option(None, help="target dir (default: the user cache the evals read)"),
           as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
-    """Download VerilogEval v1 + v2 at the pinned commits and check every file's sha256."""
+    """Download VerilogEval v1 + v2 or RTLLM v1.1 + v2.0 at the pinned commits and check every file's sha256."""
     _check_name(name)
     from rtlgen.evals.datadir import user_cache_dir
-    from rtlgen.evals.fetch import fetch_verilogeval
+    from rtlgen.evals.fetch import DATASETS as SPECS
+    from rtlgen.evals.fetch import fetch_dataset
+    from rtlgen.paths import cache_root
 
-    target = Path(dest) if dest else user_cache_dir()
-    _check_dest(target)
-    report = fetch_verilogeval(target)
+    target = Path(dest) if dest else (user_cache_dir() if name == "verilogeval" else cache_root() / name)
+    _check_dest(target, name)
+    report = fetch_dataset(SPECS[name], target)
     if as_json:
         print(json.dumps(report.__dict__))
     else:
-        print(f"verilogeval: {report.files} files verified into {report.dest}")
+        print(f"{name}: {report.files} files verified into {report.dest}")
 
 
 @data_app.command("verify")
-def verify(name: str = typer.Argument(..., help="dataset name: verilogeval"),
+def verify(name: str = typer.Argument(..., help="dataset name: verilogeval or rtllm"),
            data_dir: str = typer.Option(None, help="data dir (default: as `rtlgen eval` resolves it)")) -> None:
-    """Check a VerilogEval copy against the pinned sha256 manifest."""
+    """Check a benchmark copy against its pinned sha256 manifest."""
     _check_name(name)
-    from rtlgen.evals.datadir import resolve_data_dir
+    from rtlgen.evals.fetch import DATASETS as SPECS
     from rtlgen.evals.fetch import load_manifest
     from rtlgen.evals.fetch import verify as verify_dir
+    from rtlgen.evals.registry import get_task
 
-    path = resolve_data_dir(data_dir)
-    bad = verify_dir(path)
+    task = get_task("verilogeval-v2-spec-to-rtl" if name == "verilogeval" else "rtllm-v2.0")
+    path = task.resolve_data(data_dir)
+    manifest = load_manifest(SPECS[name])
+    bad = verify_dir(path, manifest)
     if bad:
-        raise DataMissingError(f"{len(bad)} of {len(load_manifest()['files'])} files missing or changed under {path}, "
-                               f"e.g. {bad[0]}; re-run `rtlgen data fetch verilogeval`")
-    print(f"verilogeval at {path}: all {len(load_manifest()['files'])} files match the pinned manifest")
+        raise DataMissingError(f"{len(bad)} of {len(manifest['files'])} files missing or changed under {path}, "
+                               f"e.g. {bad[0]}; re-run `rtlgen data fetch {name}`")
+    print(f"{name} at {path}: all {len(manifest['files'])} files match the pinned manifest")
 
 
 def register(app: typer.Typer) -> None:

@@ -32,10 +32,16 @@ def _problem_list(problems: str | None) -> tuple[str, ...]:
     return names
 
 
-@eval_app.command("verilogeval")
-def verilogeval(
+FAMILIES = {"verilogeval": "verilogeval-", "rtllm": "rtllm-"}
+
+
+def evaluate(
+    ctx: typer.Context,
     task: str = typer.Option(..., "--task", help="verilogeval-v1-human, verilogeval-v1-machine, "
-                             "verilogeval-v2-spec-to-rtl or verilogeval-v2-code-complete"),
+                             "verilogeval-v2-spec-to-rtl, verilogeval-v2-code-complete (eval verilogeval); "
+                             "rtllm-v1.1, rtllm-v2.0 (eval rtllm)"),
+    variant: str = typer.Option("upstream", "--variant", help="RTLLM data: upstream (as published) or fixed "
+                                "(versioned patches, each with its reason, listed in the report)"),
     model: Optional[str] = typer.Option(None, "--model", help="'golden' (the references) or a model spec "
                                         "(hf:..., openai:...)"),
     completions: Optional[str] = typer.Option(None, "--completions", help="JSONL of {task_id, completion}"),
@@ -45,7 +51,8 @@ def verilogeval(
     out: Optional[str] = typer.Option(None, "--out", help="output dir (a re-run with the same dir resumes)"),
     jobs: Optional[int] = typer.Option(None, "--jobs", help="concurrent simulations (default: all cores)"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON object"),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="VerilogEval data (v1/, v2/)"),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="benchmark data (VerilogEval: v1/, v2/; "
+                                           "RTLLM: v1.1/, v2.0/)"),
     exclude_broken: bool = typer.Option(False, "--exclude-broken",
                                         help="drop problems whose reference fails on this iverilog"),
     problems: Optional[str] = typer.Option(None, "--problems", help="comma-separated task ids"),
@@ -53,18 +60,23 @@ def verilogeval(
     no_cache: bool = typer.Option(False, "--no-cache", help="do not use the sandbox result cache"),
     unsafe: bool = unsafe_option(),
 ) -> None:
-    """Score samples on a VerilogEval task; exit 0 when the run completed (whatever the score)."""
+    """Score samples on a benchmark task; exit 0 when the run completed (whatever the score)."""
     from rtlgen.evals.report import table
     from rtlgen.evals.results import Mode
     from rtlgen.evals.runner import GOLDEN, EvalConfig, run_eval
 
+    family = FAMILIES.get(ctx.info_name or "", "")
+    if family and not task.startswith(family):
+        raise InputError(f"--task {task!r} is not a {ctx.info_name} task; its tasks start with {family!r}")
+    if variant not in ("upstream", "fixed"):
+        raise InputError(f"--variant must be upstream or fixed, not {variant!r}")
     if mode not in {m.value for m in Mode}:
         raise InputError(f"--mode must be official or strict, not {mode!r}")
     if problems and limit:
         raise InputError("give either --problems or --limit, not both")
     config = EvalConfig(task=task, mode=Mode(mode), model=model, completions=completions, samples=samples,
                         shots=shots, out=out, jobs=jobs, data_dir=data_dir, exclude_broken=exclude_broken,
-                        problems=_problem_list(problems), limit=limit, cache=not no_cache)
+                        problems=_problem_list(problems), limit=limit, cache=not no_cache, variant=variant)
     if model and model != GOLDEN:
         from rtlgen.llm.registry import check_model
 
@@ -76,6 +88,11 @@ def verilogeval(
         typer.echo(json.dumps({k: v for k, v in summary.items() if k != "per_problem"}))
     else:
         typer.echo(table(summary))
+
+
+eval_app.command("verilogeval", help="Score samples on a VerilogEval task (v1 human/machine, v2).")(evaluate)
+eval_app.command("rtllm", help="Score samples on RTLLM v1.1 or v2.0 (official or strict; upstream or fixed data).")(
+    evaluate)
 
 
 def register(app: typer.Typer) -> None:
