@@ -226,3 +226,13 @@ def test_hardening_a_hostile_bench_is_linear():
     text = ("module tb; TopModule d(); initial $finish; endmodule\n"
             + "\n".join(f"module m{i}; endmodule" for i in range(20000)) + " " * 500_000 + "(" * 100_000)
     assert call_bounded(_harden_names, text, timeout_s=20).startswith("tb_")
+
+
+def test_same_program_judged_once(judge):
+    """Samples equal after removing comments and whitespace are simulated once; a renamed signal is another program."""
+    base = "module TopModule(input [3:0] a, output [3:0] y);\n  assign y = ~a;\nendmodule\n"
+    spaced = "// a comment\nmodule TopModule(input [3:0] a,\n   output [3:0] y); /* x */ assign   y = ~a;\nendmodule"
+    renamed = "module TopModule(input [3:0] a, output [3:0] y);\n  wire [3:0] t = ~a; assign y = t;\nendmodule\n"
+    v = judge.judge_many([(base, BENCH), (spaced, BENCH), (renamed, BENCH)])
+    assert all(x.passed for x in v)
+    assert [x.merged for x in v] == [False, True, False]

@@ -88,6 +88,7 @@ def summarize(*, task: EvalTask, config: EvalConfig, problems: list[Problem], re
             m: _method_stats(results, problems, m, missing_n) for m in ("upstream", "robust")
             if any(r.extraction == m for r in results)},
         "samples_judged": len(results), "cached": sum(r.cached for r in results),
+        "merged": sum(r.merged for r in results),
         "wall_s": round(wall_s, 3), "out": str(out),
         "per_problem": [{"task_id": t, "n": n, "c": c, "categories": dict(cats_by_problem[t])}
                         for t, (n, c) in counts.items()],
@@ -137,6 +138,8 @@ def markdown(summary: dict, chart_name: str) -> str:
              f"- syntax (compiles) pass@1: {_pct(summary['syntax'].get('pass_at_1'))}, "
              f"pass@5: {_pct(summary['syntax'].get('pass_at_5'))}",
              f"- data variant: {summary['variant']}",
+             f"- samples judged: {summary['samples_judged']} ({summary['merged']} as the same program as another "
+             f"sample, comments and whitespace aside; {summary['cached']} from the result cache)",
              f"- wall time: {summary['wall_s']} s", "", f"![pass rate and failure categories]({chart_name})", ""]
     if summary["by_group"]:
         lines += ["## By class", "", "| class | problems | passed | pass@1 | pass@5 |", "|---|---|---|---|---|"]

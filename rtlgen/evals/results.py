@@ -68,6 +68,7 @@ class SampleResult:
     cpu_s: float = 0.0
     cached: bool = False
     log_tail: str = ""
+    merged: bool = False  # judged as the same program as another sample (comments and whitespace aside)
 
     def key(self) -> tuple[str, int, str]:
         return (self.task_id, self.sample, self.extraction)

@@ -284,7 +284,8 @@ def _record(sample: Sample, mode: Mode, verdict: Verdict, result: JobResult | Ju
         task_id=sample.task_id, sample=sample.index, extraction=sample.extraction, mode=mode.value,
         passed=verdict.passed, category=category, code_sha=_sha(sample.code), mismatches=verdict.mismatches,
         samples=verdict.samples, detail=verdict.detail, wall_s=round(result.wall_s, 4) if result else 0.0,
-        cpu_s=round(result.cpu_s, 4) if result else 0.0, cached=bool(result and result.cached), log_tail=tail)
+        cpu_s=round(result.cpu_s, 4) if result else 0.0, cached=bool(result and result.cached), log_tail=tail,
+        merged=bool(isinstance(result, JudgeVerdict) and result.merged))
 
 
 def plan(task: EvalTask, mode: Mode, samples: list[Sample], problems: dict[str, Problem], timeout_s: float

@@ -22,7 +22,7 @@ import enum
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rtlgen.errors import InputError, RtlgenError
 from rtlgen.sandbox import (
@@ -41,6 +41,7 @@ from rtlgen.sim.judge import static
 from rtlgen.sim.judge.bench import Bench, BenchProtocol
 from rtlgen.sim.judge.harden import HardenedBench, harden
 from rtlgen.sim.judge.jobs import JudgeLimits, SimulatorKind, preprocess_job, simulation_job
+from rtlgen.sim.judge.lexing import normalize
 from rtlgen.sim.judge.verdict import JudgeVerdict, compile_category, decided, read_run
 
 _INCLUDE = re.compile(r"`[ \t]*include\b")
@@ -231,8 +232,14 @@ class Judge:
         strict = self.config.trust is Trust.STRICT
         hardened: dict[Bench, HardenedBench | JudgeVerdict] = {}
         todo, jobs, meta = [], [], []
+        programs: dict[tuple[str, str], int] = {}  # (bench, normal form) -> the representative's index in todo
+        followers: dict[int, list[int]] = {}
         for i, item in enumerate(work):
             if item.verdict is not None:
+                continue
+            key = (item.bench.digest(), normalize(item.text))
+            if key in programs:  # the same program as an earlier sample: judged once, for both
+                followers.setdefault(programs[key], []).append(i)
                 continue
             if item.bench not in hardened:
                 hardened[item.bench] = self._harden(item.bench) if strict else None  # type: ignore[assignment]
@@ -245,6 +252,7 @@ class Judge:
             job, n_compile = simulation_job(self.config.simulator, files, top, item.text, self.config.limits,
                                             private=strict, data_files=dict(item.bench.data_files),
                                             timescale=item.bench.timescale)
+            programs[key] = len(todo)
             todo.append(i)
             jobs.append(job)
             meta.append((h, n_compile))
@@ -252,8 +260,11 @@ class Judge:
         def done(k: int, res: JobResult) -> None:
             h, n_compile = meta[k]
             protocol = h.protocol if h else work[todo[k]].bench.resolved_protocol()
-            decide(todo[k], read_run(res, n_compile=n_compile, protocol=protocol, tag=h.tag if h else None,
-                                     has_end=bool(h and h.has_end), tool=self.tool, trust=self.config.trust.value))
+            verdict = read_run(res, n_compile=n_compile, protocol=protocol, tag=h.tag if h else None,
+                               has_end=bool(h and h.has_end), tool=self.tool, trust=self.config.trust.value)
+            decide(todo[k], verdict)
+            for i in followers.get(k, []):
+                decide(i, replace(verdict, merged=True))
 
         run_many(self.sandbox, jobs, workers=self.config.workers, progress=progress, on_result=done)
 

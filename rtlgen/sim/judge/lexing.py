@@ -29,3 +29,24 @@ def skip_trivia(text: str, i: int) -> int | None:
         j = text.find("*/", i + 2)
         return len(text) if j < 0 else j + 2
     return None
+
+
+def normalize(text: str) -> str:
+    """``text`` without comments and with every whitespace run one space (strings kept as they are): two
+    designs with the same normal form are the same program, judged once."""
+    out: list[str] = []
+    i = last = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            i = skip_string(text, i)
+            continue
+        if text.startswith("//", i) or text.startswith("/*", i):
+            out.append(text[last:i])
+            out.append(" ")
+            i = last = skip_trivia(text, i) or n
+            continue
+        i += 1
+    out.append(text[last:])
+    return " ".join("".join(out).split())

@@ -44,6 +44,7 @@ class JudgeVerdict:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     cached: bool = False
+    merged: bool = False  # the same program (comments and whitespace aside) as another design of the batch: its verdict
 
     @property
     def fraction_correct(self) -> float | None:
