@@ -26,9 +26,10 @@ from pathlib import Path
 from rtlgen.errors import InputError
 from rtlgen.evals import report as report_mod
 from rtlgen.evals import strict as strict_mod
+from rtlgen.evals.costs import cost_of, load_costs, save_costs
 from rtlgen.evals.registry import EvalTask, get_task
 from rtlgen.evals.results import Mode, Problem, Sample, SampleResult, Verdict
-from rtlgen.evals.scoring import COMPILE_LIMITS, RUN_TIMEOUT_S, estimated_cost, log_tail
+from rtlgen.evals.scoring import COMPILE_LIMITS, RUN_TIMEOUT_S, log_tail
 from rtlgen.inputs import DATA_MAX, TEXT_MAX, check_int, check_seconds, read_input_text
 from rtlgen.llm.base import ModelBackend, SamplingParams
 from rtlgen.llm.prompts import MAX_SHOTS
@@ -393,17 +394,19 @@ def _run_eval(config: EvalConfig, *, backend: ModelBackend | None, sandbox: Sand
 
         for res in decided:
             write(res)
-        # longest first, so a slow problem does not run alone at the end of the batch
-        pending.sort(key=lambda x: -estimated_cost(x.problem.task_id, x.problem.test))
+        # longest first (costs measured by earlier runs), so a slow problem does not run alone at the end
+        costs = load_costs(task.name)
+        pending.sort(key=lambda x: -cost_of(costs, x.problem))
         run_many(sb, [p.job for p in pending], workers=config.jobs,
                  progress=config.task if config.progress else False,
                  on_result=lambda i, r: write(judge(task, config.mode, pending[i], r)))
-        judged.sort(key=lambda x: -estimated_cost(x[0].task_id, problems_by_id[x[0].task_id].test))
+        judged.sort(key=lambda x: -cost_of(costs, problems_by_id[x[0].task_id]))
         make_judge(config, sb).judge_many(
             [(task.dut_source(problems_by_id[s.task_id], s.code), bench) for s, bench in judged],
             progress=config.task if config.progress else False,
             on_result=lambda i, v: write(_record(judged[i][0], config.mode, strict_mod.to_verdict(v), v)))
     current = [done[(s.task_id, s.index, s.extraction)] for s in samples]
+    save_costs(task.name, current)
     summary = report_mod.summarize(
         task=task, config=config, problems=problems, results=current, missing=missing, iverilog=version,
         excluded=sorted(broken) if config.exclude_broken else [], wall_s=time.monotonic() - t0, out=out)

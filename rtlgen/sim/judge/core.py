@@ -21,18 +21,16 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from rtlgen.errors import InputError, RtlgenError
 from rtlgen.sandbox import (
+    Job,
     JobResult,
     KilledBy,
     Sandbox,
     StepResult,
     default_sandbox,
-    default_workers,
-    run_many,
     tool_version,
 )
 from rtlgen.sandbox.bounded import BoundedCallError, call_bounded
@@ -41,12 +39,11 @@ from rtlgen.sim.judge import static
 from rtlgen.sim.judge.bench import Bench, BenchProtocol
 from rtlgen.sim.judge.harden import HardenedBench, harden
 from rtlgen.sim.judge.jobs import JudgeLimits, SimulatorKind, preprocess_job, simulation_job
-from rtlgen.sim.judge.lexing import normalize
+from rtlgen.sim.judge.pipeline import run_pipeline
 from rtlgen.sim.judge.verdict import JudgeVerdict, compile_category, decided, read_run
 
 _INCLUDE = re.compile(r"`[ \t]*include\b")
 _MODULE = re.compile(r"\b(module|macromodule)\b")
-_PP_BATCH = 16  # designs preprocessed per sandbox start
 
 
 class Trust(enum.StrEnum):
@@ -114,28 +111,22 @@ class Judge:
             early = self._screen(item)
             if early is not None:
                 decide(i, early)
-        strict = self.config.trust is Trust.STRICT
-        if strict:
-            self._preprocess(work, decide)
-            self._check(work, decide)
-        else:
-            for item in work:
-                item.text = item.design
-        self._simulate(work, decide, progress)
+        run_pipeline(self, work, decide, progress)
         return [item.verdict for item in work]  # type: ignore[misc]
 
     def screen(self, design: str, dut_top: str) -> JudgeVerdict | str:
         """Every stage before simulation for one design: a failing verdict, or the text to compile."""
         item = _Item(design, Bench({"none.sv": "module none; endmodule"}, top="none", dut_top=dut_top))
-        found: list[JudgeVerdict] = []
-        item.verdict = self._screen(item)
-        if item.verdict is None and self.config.trust is Trust.STRICT:
-            self._preprocess([item], lambda _i, v: found.append(v))
-            if not found:
-                self._check([item], lambda _i, v: found.append(v))
-        elif item.verdict is None:
-            item.text = design
-        return item.verdict or (found[0] if found else item.text)
+        verdict = self._screen(item)
+        if verdict is not None or self.config.trust is not Trust.STRICT:
+            return verdict or design
+        step = self.sandbox.run(preprocess_job(self.config.simulator, [design], self.config.limits)).steps
+        verdict = self.preprocessed(step[0]) if step else decided(FC.TOOL_MISSING, "the preprocessor did not run",
+                                                                   **self._base())
+        if verdict is not None:
+            return verdict
+        item.text = step[0].stdout
+        return self.checked(item, None) or item.text
 
     # -- stages -------------------------------------------------------------------------------
     def _base(self) -> dict:
@@ -153,32 +144,7 @@ class Judge:
                            **self._base())
         return None
 
-    def _preprocess(self, work: list[_Item], decide) -> None:
-        """Each distinct design once, ``_PP_BATCH`` to a sandbox start; designs a stopped batch never reached
-        go again, so every round settles at least one."""
-        pending: dict[str, list[int]] = {}
-        for i, it in enumerate(work):
-            if it.verdict is None:
-                pending.setdefault(it.design, []).append(i)
-        while pending:
-            before = len(pending)
-            texts = list(pending)
-            chunks = [texts[k:k + _PP_BATCH] for k in range(0, len(texts), _PP_BATCH)]
-            jobs = [preprocess_job(self.config.simulator, chunk, self.config.limits) for chunk in chunks]
-            for chunk, res in zip(chunks, run_many(self.sandbox, jobs, workers=self.config.workers), strict=True):
-                for text, step in zip(chunk, res.steps, strict=False):
-                    verdict = self._preprocessed(step)
-                    for i in pending.pop(text):
-                        if verdict is not None:
-                            decide(i, verdict)
-                        else:
-                            work[i].text = step.stdout
-            if len(pending) == before:  # nothing settled: the sandbox could not run the batch at all
-                for i in (i for idx in pending.values() for i in idx):
-                    decide(i, decided(FC.TOOL_MISSING, "the preprocessor could not be run", **self._base()))
-                return
-
-    def _preprocessed(self, res: StepResult) -> JudgeVerdict | None:
+    def preprocessed(self, res: StepResult) -> JudgeVerdict | None:
         if res.killed_by is KilledBy.OUTPUT:
             return decided(FC.FORBIDDEN, "preprocessing the design produced more text than the cap (a macro bomb?)",
                            **self._base())
@@ -191,20 +157,17 @@ class Judge:
                            compile_log=log, **self._base())
         return None
 
-    def _check(self, work: list[_Item], decide) -> None:
-        todo = [i for i, it in enumerate(work) if it.verdict is None]
-        refs = self._reference_ports({work[i].bench for i in todo})
-        with ThreadPoolExecutor(max_workers=self.config.workers or default_workers()) as ex:
-            reports = list(ex.map(lambda i: self._static(work[i]), todo))
-        for i, report in zip(todo, reports, strict=True):
-            if isinstance(report, JudgeVerdict):
-                decide(i, report)
-                continue
-            problems = list(report.forbidden) + static.port_problems(report.ports, refs.get(work[i].bench))
-            if problems:
-                decide(i, decided(FC.FORBIDDEN, "; ".join(problems)[:400], **self._base()))
-            elif report.syntax_errors:
-                decide(i, decided(FC.SYNTAX, "slang: " + ", ".join(report.syntax_errors[:5]), **self._base()))
+    def checked(self, item: _Item, ref_ports: tuple | None) -> JudgeVerdict | None:
+        """The static check's verdict on ``item.text`` (None: go on and simulate)."""
+        report = self._static(item)
+        if isinstance(report, JudgeVerdict):
+            return report
+        problems = list(report.forbidden) + static.port_problems(report.ports, ref_ports)
+        if problems:
+            return decided(FC.FORBIDDEN, "; ".join(problems)[:400], **self._base())
+        if report.syntax_errors:
+            return decided(FC.SYNTAX, "slang: " + ", ".join(report.syntax_errors[:5]), **self._base())
+        return None
 
     def _static(self, item: _Item):
         try:
@@ -214,7 +177,7 @@ class Judge:
             return decided(FC.FORBIDDEN, f"the static check could not finish ({exc.kind.value}): {exc}",
                            **self._base())
 
-    def _reference_ports(self, benches: set[Bench]) -> dict[Bench, tuple | None]:
+    def reference_ports(self, benches: set[Bench]) -> dict[Bench, tuple | None]:
         out: dict[Bench, tuple | None] = {}
         for bench in benches:
             if bench.reference_top is None:
@@ -228,47 +191,20 @@ class Judge:
                 out[bench] = None
         return out
 
-    def _simulate(self, work: list[_Item], decide, progress: bool | str) -> None:
-        strict = self.config.trust is Trust.STRICT
-        hardened: dict[Bench, HardenedBench | JudgeVerdict] = {}
-        todo, jobs, meta = [], [], []
-        programs: dict[tuple[str, str], int] = {}  # (bench, normal form) -> the representative's index in todo
-        followers: dict[int, list[int]] = {}
-        for i, item in enumerate(work):
-            if item.verdict is not None:
-                continue
-            key = (item.bench.digest(), normalize(item.text))
-            if key in programs:  # the same program as an earlier sample: judged once, for both
-                followers.setdefault(programs[key], []).append(i)
-                continue
-            if item.bench not in hardened:
-                hardened[item.bench] = self._harden(item.bench) if strict else None  # type: ignore[assignment]
-            h = hardened[item.bench]
-            if isinstance(h, JudgeVerdict):
-                decide(i, h)
-                continue
-            files = h.files if h else {f"bench_{n}": t for n, t in item.bench.files.items()}
-            top = h.top if h else item.bench.top
-            job, n_compile = simulation_job(self.config.simulator, files, top, item.text, self.config.limits,
-                                            private=strict, data_files=dict(item.bench.data_files),
-                                            timescale=item.bench.timescale)
-            programs[key] = len(todo)
-            todo.append(i)
-            jobs.append(job)
-            meta.append((h, n_compile))
+    def sim_job(self, item: _Item, hardened: HardenedBench | None) -> tuple[Job, int]:
+        """The simulation job of one item (hardened bench in strict trust, the bench as given in naive)."""
+        files = hardened.files if hardened else {f"bench_{n}": t for n, t in item.bench.files.items()}
+        top = hardened.top if hardened else item.bench.top
+        return simulation_job(self.config.simulator, files, top, item.text, self.config.limits,
+                              private=hardened is not None, data_files=dict(item.bench.data_files),
+                              timescale=item.bench.timescale)
 
-        def done(k: int, res: JobResult) -> None:
-            h, n_compile = meta[k]
-            protocol = h.protocol if h else work[todo[k]].bench.resolved_protocol()
-            verdict = read_run(res, n_compile=n_compile, protocol=protocol, tag=h.tag if h else None,
-                               has_end=bool(h and h.has_end), tool=self.tool, trust=self.config.trust.value)
-            decide(todo[k], verdict)
-            for i in followers.get(k, []):
-                decide(i, replace(verdict, merged=True))
+    def verdict_of(self, res: JobResult, n_compile: int, item: _Item, hardened: HardenedBench | None) -> JudgeVerdict:
+        protocol = hardened.protocol if hardened else item.bench.resolved_protocol()
+        return read_run(res, n_compile=n_compile, protocol=protocol, tag=hardened.tag if hardened else None,
+                        has_end=bool(hardened and hardened.has_end), tool=self.tool, trust=self.config.trust.value)
 
-        run_many(self.sandbox, jobs, workers=self.config.workers, progress=progress, on_result=done)
-
-    def _harden(self, bench: Bench) -> HardenedBench | JudgeVerdict:
+    def hardened_bench(self, bench: Bench) -> HardenedBench | JudgeVerdict:
         try:
             return harden(bench)
         except InputError as exc:

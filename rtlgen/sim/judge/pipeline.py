@@ -1,0 +1,149 @@
+"""The judge's schedule: preprocessing and checking overlap the simulations, longest work first.
+
+Items arrive in the caller's order (the evaluation sorts them longest first, from its cost model).
+Distinct designs are preprocessed ``PP_BATCH`` to a sandbox start on one lane; as each batch returns,
+its designs are checked (static check, bounded worker) and their simulations are handed to the
+simulation lanes (one per core) at once, so the longest simulation starts after the first batch, not
+after the whole set. Designs that are the same program once comments and whitespace are set aside
+are simulated once (``rtlgen.sim.judge.lexing.normalize``); their verdicts say ``merged``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from rtlgen.sandbox import default_workers
+from rtlgen.sim.classify import FailureCategory as FC
+from rtlgen.sim.judge.jobs import preprocess_job
+from rtlgen.sim.judge.lexing import normalize
+from rtlgen.sim.judge.verdict import JudgeVerdict, decided
+
+if TYPE_CHECKING:
+    from rtlgen.sim.judge.core import Judge
+
+PP_BATCH = 16  # distinct designs preprocessed per sandbox start
+
+
+class _Simulations:
+    """Simulation lanes: one job per distinct (bench, program), its verdict shared with the same programs."""
+
+    def __init__(self, judge: Judge, work: list, decide: Callable, bar) -> None:
+        self.judge, self.work, self.decide, self.bar = judge, work, decide, bar
+        self.pool = ThreadPoolExecutor(max_workers=judge.config.workers or default_workers())
+        self.hardened: dict = {}
+        self.programs: dict[tuple[str, str], int] = {}
+        self.followers: dict[int, list[int]] = {}
+        self.futures: dict[Future, tuple[int, object, int]] = {}
+
+    def submit(self, i: int) -> None:
+        item = self.work[i]
+        key = (item.bench.digest(), normalize(item.text))
+        if key in self.programs:
+            self.followers.setdefault(self.programs[key], []).append(i)
+            return
+        if item.bench not in self.hardened:
+            strict = self.judge.config.trust.value == "strict"
+            self.hardened[item.bench] = self.judge.hardened_bench(item.bench) if strict else None
+        h = self.hardened[item.bench]
+        if isinstance(h, JudgeVerdict):
+            self._decide(i, h)
+            return
+        self.programs[key] = i
+        job, n_compile = self.judge.sim_job(item, h)
+        self.futures[self.pool.submit(self.judge.sandbox.run, job)] = (i, h, n_compile)
+
+    def finish(self, fut: Future) -> None:
+        i, h, n_compile = self.futures.pop(fut)
+        verdict = self.judge.verdict_of(fut.result(), n_compile, self.work[i], h)
+        self._decide(i, verdict)
+        for j in self.followers.get(i, []):
+            self._decide(j, replace(verdict, merged=True))
+
+    def _decide(self, i: int, verdict: JudgeVerdict) -> None:
+        self.decide(i, verdict)
+        if self.bar is not None:
+            self.bar.update(1)
+
+
+def run_pipeline(judge: Judge, work: list, decide: Callable, progress: bool | str) -> None:
+    """Decide every item of ``work`` that has no verdict yet (see the module docstring)."""
+    pending = [i for i, it in enumerate(work) if it.verdict is None]
+    bar = _progress(len(pending), progress)
+    sims = _Simulations(judge, work, decide, bar)
+    counted = decide if bar is None else (lambda i, v: (decide(i, v), bar.update(1)))
+    try:
+        if judge.config.trust.value != "strict":
+            for i in pending:
+                work[i].text = work[i].design
+                sims.submit(i)
+            _drain(sims, {})
+            return
+        by_text: dict[str, list[int]] = {}
+        for i in pending:
+            by_text.setdefault(work[i].design, []).append(i)
+        refs = judge.reference_ports({work[i].bench for i in pending})
+        with ThreadPoolExecutor(max_workers=1) as lane:
+            texts = list(by_text)
+            batches = {lane.submit(_preprocess, judge, texts[k:k + PP_BATCH]): texts[k:k + PP_BATCH]
+                       for k in range(0, len(texts), PP_BATCH)}
+            _drain(sims, batches, lane=lane, by_text=by_text, refs=refs, decide=counted)
+    except BaseException:
+        sims.pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        sims.pool.shutdown(wait=True)
+        if bar is not None:
+            bar.close()
+
+
+def _preprocess(judge: Judge, texts: list[str]):
+    return judge.sandbox.run(preprocess_job(judge.config.simulator, texts, judge.config.limits))
+
+
+def _drain(sims: _Simulations, batches: dict, *, lane=None, by_text=None, refs=None, decide=None) -> None:
+    """Wait on preprocessing batches and simulations together, acting on each as it completes."""
+    while batches or sims.futures:
+        done, _ = wait(list(batches) + list(sims.futures), return_when=FIRST_COMPLETED)
+        for fut in done:
+            if fut in sims.futures:
+                sims.finish(fut)
+                continue
+            texts = batches.pop(fut)
+            steps = fut.result().steps
+            for text, step in zip(texts, steps, strict=False):
+                _checked(sims, by_text.pop(text), step, refs, decide)
+            rest = texts[len(steps):]
+            if rest and len(steps) == 0:  # the sandbox could not run the batch at all
+                for text in rest:
+                    for i in by_text.pop(text):
+                        decide(i, decided(FC.TOOL_MISSING, "the preprocessor could not be run", **sims.judge._base()))
+            elif rest:  # a design stopped the batch (an output flood): the others go again
+                batches[lane.submit(_preprocess, sims.judge, rest)] = rest
+
+
+def _checked(sims: _Simulations, indices: list[int], step, refs: dict, decide: Callable) -> None:
+    judge, work = sims.judge, sims.work
+    early = judge.preprocessed(step)
+    by_bench: dict = {}  # the static check depends on the text and the bench's reference ports only
+    for i in indices:
+        verdict = early
+        if verdict is None:
+            work[i].text = step.stdout
+            if work[i].bench not in by_bench:
+                by_bench[work[i].bench] = judge.checked(work[i], refs.get(work[i].bench))
+            verdict = by_bench[work[i].bench]
+        if verdict is not None:
+            decide(i, verdict)
+        else:
+            sims.submit(i)
+
+
+def _progress(total: int, progress: bool | str):
+    if not progress or total <= 1:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=progress if isinstance(progress, str) else "judge", unit="sample", leave=False)
