@@ -117,3 +117,21 @@ def test_fetch_rtllm_at_pinned_commits(shared, tmp_path):
     with pytest.raises(DataMissingError, match="does not match"):
         fetch_dataset(RTLLM, tmp_path / "r2", download=lambda url: bad[url.rsplit("/", 1)[1]])
     assert main(["data", "verify", "rtllm", "--data-dir", str(shared / "rtllm")]) == 0
+
+
+@pytest.mark.requires_iverilog
+@pytest.mark.requires_bwrap
+@pytest.mark.requires_yosys
+def test_ppa_of_passing_samples_only(tmp_path, shared):
+    """References against themselves give 1.0 (a sanity check); a failing sample gets no PPA figure."""
+    task = get_task("rtllm-v1.1")
+    problem = next(p for p in task.load(shared / "rtllm") if p.task_id == "adder_8bit")
+    wrong = task.golden(problem).replace("^", "&", 1)
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"task_id": "adder_8bit", "completion": [task.golden(problem), wrong]}) + "\n")
+    summary, rows = _eval(tmp_path, shared, "rtllm-v1.1", Mode.STRICT, completions=str(path), samples=2,
+                          problems=("adder_8bit",), robust=False, ppa=True)
+    assert sorted(r["passed"] for r in rows) == [False, True]
+    assert summary["ppa"]["per_design"]["adder_8bit"] == {"area": 1.0, "delay": 1.0, "adp": 1.0}
+    measured = [json.loads(x)["key"] for x in (tmp_path / "out" / "ppa.jsonl").read_text().splitlines()]
+    assert len(measured) == 2  # the reference and the one passing sample

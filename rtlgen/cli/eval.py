@@ -58,6 +58,8 @@ def evaluate(
     problems: Optional[str] = typer.Option(None, "--problems", help="comma-separated task ids"),
     limit: Optional[int] = typer.Option(None, "--limit", help="only the first N problems"),
     no_cache: bool = typer.Option(False, "--no-cache", help="do not use the sandbox result cache"),
+    ppa: bool = typer.Option(False, "--ppa", help="area, delay and ADP of passing samples against the reference "
+                             "(Yosys + ABC, sky130)"),
     unsafe: bool = unsafe_option(),
 ) -> None:
     """Score samples on a benchmark task; exit 0 when the run completed (whatever the score)."""
@@ -76,7 +78,8 @@ def evaluate(
         raise InputError("give either --problems or --limit, not both")
     config = EvalConfig(task=task, mode=Mode(mode), model=model, completions=completions, samples=samples,
                         shots=shots, out=out, jobs=jobs, data_dir=data_dir, exclude_broken=exclude_broken,
-                        problems=_problem_list(problems), limit=limit, cache=not no_cache, variant=variant)
+                        problems=_problem_list(problems), limit=limit, cache=not no_cache, variant=variant,
+                        ppa=ppa)
     if model and model != GOLDEN:
         from rtlgen.llm.registry import check_model
 

@@ -32,7 +32,15 @@ synth_app = typer.Typer(help="Synthesis QoR (Yosys + ABC) and ABC recipe search.
 
 def _load_design(design: Path, top: str | None, sandbox):
     """Read DESIGN safely (regular file, size cap, no NUL in a text format) and elaborate it."""
-    from rtlgen.synth.frontend import SUFFIXES, design_from_bytes
+    from rtlgen.synth.frontend import design_from_bytes
+
+    data = _read_design(design)
+    return design_from_bytes(design, data, top=check_top(top), sandbox=sandbox)
+
+
+def _read_design(design: Path) -> bytes:
+    """DESIGN's bytes, checked: known extension, regular file, size cap, no NUL in a text format, AIGER header."""
+    from rtlgen.synth.frontend import SUFFIXES
 
     if design.suffix.lower() not in SUFFIXES:
         raise InputError(f"{design}: unknown design extension {design.suffix or '(none)'!r}; "
@@ -46,7 +54,7 @@ def _load_design(design: Path, top: str | None, sandbox):
                          "pass the source file")
     if design.suffix.lower() == ".aig":
         _check_aiger_header(design, data)
-    return design_from_bytes(design, data, top=check_top(top), sandbox=sandbox)
+    return data
 
 
 def _check_aiger_header(path: Path, data: bytes) -> None:
@@ -92,18 +100,45 @@ def qor_cmd(design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.bench"),
             check: bool = typer.Option(True, help="cec the mapped result against the original"),
             as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
             unsafe: bool = unsafe_option()) -> None:
-    """AIG nodes/levels and mapped area, delay, ADP of DESIGN after RECIPE."""
+    """AIG nodes/levels and mapped area, delay, ADP of DESIGN after RECIPE.
+
+    Verilog (.v/.sv) goes through the PPA flow (rtlgen.synth.ppa): registers mapped to liberty cells,
+    the logic between them through RECIPE; it reports comb/seq/total area, delay and how delay is measured.
+    """
     from rtlgen.synth import AbcSession
 
     steps = _parse_recipe(recipe)
     check_top(top)
     _check_liberty(liberty)
     sandbox = sandbox_for(unsafe)
+    if design.suffix.lower() in (".v", ".sv"):
+        _qor_verilog(design, top, liberty, steps, sandbox, check, as_json)
+        return
     d = _load_design(design, top, sandbox)
     with AbcSession(liberty, sandbox=sandbox) as abc:
         q = abc.evaluate(d, steps)
         equivalent = abc.cec(d, steps) if check else None
     out = {"design": d.name, "recipe": list(steps), **q.to_json(), "equivalent": equivalent}
+    if as_json:
+        print(json.dumps(out))
+        return
+    for key, value in out.items():
+        typer.echo(f"{key:>10}: {value}")
+
+
+def _qor_verilog(design: Path, top: str | None, liberty: Path | None, steps: tuple[str, ...], sandbox, check: bool,
+                as_json: bool) -> None:
+    """PPA of a Verilog design; a design that does not synthesise is a one-line error naming why."""
+    from rtlgen.synth.ppa import PPAStatus, ppa_of
+    from rtlgen.synth.qor import SynthError
+
+    text = _read_design(design).decode("utf-8", "replace")
+    p = ppa_of(text, top=top, liberty=str(liberty) if liberty else None, recipe=steps, sandbox=sandbox, check=check)
+    if p.status is PPAStatus.REFUSED:
+        raise InputError(f"design {design} refused: {p.reason}")
+    if not p.ok:
+        raise SynthError(f"{design}: {p.status.value}: {p.reason}")
+    out = {"design": design.stem, **p.to_json()}
     if as_json:
         print(json.dumps(out))
         return

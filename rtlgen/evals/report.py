@@ -121,6 +121,10 @@ def _chart(path: Path, summary: dict) -> None:
     plt.close(fig)
 
 
+def _ratio(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.2f}%"
 
@@ -156,6 +160,17 @@ def markdown(summary: dict, chart_name: str) -> str:
         for m, st in summary["extraction"].items():
             lines.append(f"| {m} | {_pct(st.get('pass_at_1'))} | {_pct(st.get('pass_rate'))} | "
                          f"{st['problems_passed']} | {st['truncated']} | {st['empty']} |")
+        lines.append("")
+    if summary.get("ppa"):
+        ppa = summary["ppa"]
+        g = ppa["geomean"]
+        lines += ["## PPA of passing samples against the reference", "", f"- method: {ppa['method']}",
+                  f"- designs measured: {ppa['designs_measured']}; geomean area {_ratio(g['area'])}, delay "
+                  f"{_ratio(g['delay'])}, ADP {_ratio(g['adp'])}", "",
+                  "| design | area | delay | ADP |", "|---|---|---|---|"]
+        lines += [f"| {t} | {_ratio(d.get('area'))} | {_ratio(d.get('delay'))} | {_ratio(d.get('adp'))} |"
+                  for t, d in ppa["per_design"].items()]
+        lines += [f"| {t} | no PPA: {why} | | |" for t, why in ppa["no_ppa"].items()]
         lines.append("")
     lines += ["## Failure categories", "", "| category | samples |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in summary["categories"].items()]

@@ -65,6 +65,7 @@ class EvalConfig:
     timeout_s: float = RUN_TIMEOUT_S  # wall clock per simulation; upstream's `timeout 30`
     robust: bool = True  # also judge our robust extraction of each completion (not for golden)
     variant: str = "upstream"  # RTLLM: "upstream" data as published, or "fixed" (versioned patches, each with a reason)
+    ppa: bool = False  # area, delay and ADP of passing samples against the reference (rtlgen.evals.ppa)
 
     def __post_init__(self) -> None:
         sources = [x for x in (self.model, self.completions) if x]
@@ -410,6 +411,10 @@ def _run_eval(config: EvalConfig, *, backend: ModelBackend | None, sandbox: Sand
     summary = report_mod.summarize(
         task=task, config=config, problems=problems, results=current, missing=missing, iverilog=version,
         excluded=sorted(broken) if config.exclude_broken else [], wall_s=time.monotonic() - t0, out=out)
+    if config.ppa:
+        from rtlgen.evals import ppa as ppa_mod
+
+        summary["ppa"] = ppa_mod.measure(task, problems_by_id, samples, done, out, workers=config.jobs)
     report_mod.write_outputs(out, summary, current)
     return summary
 

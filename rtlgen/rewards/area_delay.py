@@ -6,8 +6,11 @@
 
 Reference and candidate are elaborated by ``rtlgen.synth.equivalence`` (screened text, explicit top:
 ``top`` or the reference's own), and the AIG of that same checked netlist goes through the same recipe
-(resyn2 by default) and ``map; topo; stime`` with the same liberty. A value above 1 means the
-candidate is smaller/faster than the reference. With ``require_equivalence`` (the default) only an
+(resyn2 by default) and ``map; topo; stime`` with the same liberty. A row where either side holds
+state (flip-flops, latches) is scored with ``rtlgen.synth.ppa`` instead, both sides alike: registers
+mapped to liberty cells, the logic between them through the same recipe and mapping, ADP = total
+area x the longest logic path (on a design without registers the two flows give the same figures).
+A value above 1 means the candidate is smaller/faster than the reference. With ``require_equivalence`` (the default) only an
 EQUIVALENT verdict is scored: NOT_EQUIVALENT, UNKNOWN (a timeout, an induction that did not close,
 latches) and a candidate's ERROR all give ``failure_value`` (default 0.0, below every valid reward),
 as does a candidate that does not synthesise. ``None`` means the row cannot be scored (no reference,
@@ -26,6 +29,7 @@ from rtlgen.rewards.completions import completion_code, completion_text
 from rtlgen.sandbox import Limits
 from rtlgen.synth.equivalence import Elaboration, EquivResult, EquivStatus, Side, compare, elaborate
 from rtlgen.synth.frontend import design_from_bytes
+from rtlgen.synth.ppa import PPA, ppa_of
 from rtlgen.synth.qor import QoR
 from rtlgen.synth.recipes import parse_recipe
 
@@ -55,8 +59,13 @@ class RowScore:
 @dataclass(frozen=True)
 class _Reference:
     elab: Elaboration
-    qor: QoR | None
+    qor: QoR | None  # None for a sequential reference (its PPA is used) or when it failed
     problem: str  # why the reference cannot be used; "" when it can
+    text: str = ""  # the reference Verilog, for its PPA when a row needs it
+
+
+def _stateful(elab: Elaboration) -> bool:
+    return bool(elab.flops or elab.unsupported_state)
 
 
 class AreaDelayReward:
@@ -79,11 +88,13 @@ class AreaDelayReward:
         self.last_details: list[dict] = []  # RowScore.to_json() of the last call, one per row
         self._session = None
         self._refs: dict[str, _Reference] = {}
+        self._ref_ppa: dict[str, PPA] = {}
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_session"] = None  # a live process does not travel
         state["_refs"] = {}
+        state["_ref_ppa"] = {}
         state["last_details"] = []
         return state
 
@@ -111,19 +122,42 @@ class AreaDelayReward:
         design = design_from_bytes(Path(f"{name}.aig"), elab.aig)
         return self._abc().evaluate(design, self.recipe)
 
+    def _ppa(self, text: str, top: str) -> PPA:
+        return ppa_of(text, top=top, liberty=self.liberty, recipe=self.recipe,
+                      sandbox=self._sandbox(), timeout_s=self.timeout_s)
+
     def _reference(self, text: str) -> _Reference:
         key = hashlib.sha256(text.encode()).hexdigest()
         if key not in self._refs:
             elab = self._elaborate(text, self.top)
-            ref = _Reference(elab, None, f"reference {elab.status.value}: {elab.reason}" if not elab.ok else "")
-            if elab.ok:
+            ref = _Reference(elab, None, f"reference {elab.status.value}: {elab.reason}" if not elab.ok else "", text)
+            if elab.ok and _stateful(elab):
+                ppa = self._reference_ppa(ref)
+                ref = _Reference(elab, None, "" if ppa.ok and ppa.adp > 0 else _ppa_problem("reference", ppa), text)
+            elif elab.ok:
                 try:
                     qor = self._qor(elab, "reference")
-                    ref = _Reference(elab, qor, "" if qor.adp > 0 else "reference has zero area-delay product")
+                    ref = _Reference(elab, qor, "" if qor.adp > 0 else "reference has zero area-delay product", text)
                 except RtlgenError as exc:
-                    ref = _Reference(elab, None, f"reference QoR failed: {exc}")
+                    ref = _Reference(elab, None, f"reference QoR failed: {exc}", text)
             self._refs[key] = ref
         return self._refs[key]
+
+    def _reference_ppa(self, ref: _Reference) -> PPA:
+        key = hashlib.sha256(ref.text.encode()).hexdigest()
+        if key not in self._ref_ppa:
+            self._ref_ppa[key] = self._ppa(ref.text, ref.elab.top)
+        return self._ref_ppa[key]
+
+    def _score_ppa(self, ref: _Reference, candidate: str, verdict: EquivResult | None) -> RowScore:
+        """A row with state: both sides through the PPA flow (the reference's PPA is cached)."""
+        ref_ppa = self._reference_ppa(ref)
+        if not ref_ppa.ok or ref_ppa.adp <= 0:
+            return RowScore(None, _ppa_problem("reference", ref_ppa), verdict)
+        cand = self._ppa(candidate, ref.elab.top)
+        if not cand.ok or cand.adp <= 0:
+            return RowScore(self.failure_value, _ppa_problem("candidate", cand), verdict)
+        return RowScore(ref_ppa.adp / cand.adp, "scored (sequential PPA)", verdict)
 
     def score_row(self, candidate: str, reference: str | None) -> RowScore:
         """The reward of one candidate (Verilog text) against one reference, with its reason."""
@@ -143,6 +177,8 @@ class AreaDelayReward:
                 return RowScore(self.failure_value, verdict.reason, verdict)
         elif not cand.ok:
             return RowScore(self.failure_value, f"candidate {cand.status.value}: {cand.reason}")
+        if ref.qor is None or _stateful(cand):
+            return self._score_ppa(ref, candidate, verdict)
         try:
             qor = self._qor(cand, "candidate")
         except RtlgenError as exc:
@@ -181,3 +217,9 @@ class AreaDelayReward:
         if self._session is not None:
             self._session.close()
             self._session = None
+
+
+def _ppa_problem(side: str, ppa: PPA) -> str:
+    if not ppa.ok:
+        return f"{side} PPA {ppa.status.value}: {ppa.reason}"
+    return f"{side} has zero area-delay product"

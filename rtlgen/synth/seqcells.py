@@ -1,35 +1,48 @@
-"""Latches for the PPA flow: the liberty's plain D-latch cells and a Yosys techmap onto them.
+"""Sequential cells of a liberty file: what the PPA flow needs to know about flip-flops and latches.
 
-    cells = latch_cells(liberty)      # {"P": LatchCell(...), "N": ...}: smallest latch per enable polarity
-    text = latch_techmap(cells)       # Verilog for ``techmap -map``: $_DLATCH_P_/$_DLATCH_N_ -> those cells
+    lib = sequential_cells(liberty)     # once per file version (cached)
+    lib.latches                         # {"P": LatchCell, "N": LatchCell}: smallest plain D latch per polarity
+    lib.control_pins                    # clock, enable and async set/reset pin names: not timed as data
+    latch_techmap(lib.latches)          # Verilog for ``techmap -map``: $_DLATCH_P_/$_DLATCH_N_ -> those cells
 
-Yosys 0.23's ``dfflibmap`` maps flip-flops only, so a latch would stay an internal cell without area.
-The flow first lets ``dfflegalize`` turn every latch into a plain ``$_DLATCH_[PN]_`` of a polarity the
-library has (resets and a missing polarity become logic), then maps those with this techmap. Only
-cells with exactly one data and one enable input, no clear/preset and an output that is the latch
-state (``function : "IQ"``) are used; ``dont_use`` cells are skipped, and so are sky130's ``lpflow_``
-power-management cells (an input-isolation latch among them), which OpenLane keeps out of synthesis. The liberty is a trusted
-configuration file, read here with a few patterns rather than a full parser, once per file version.
+Yosys 0.23's ``dfflibmap`` maps flip-flops only, so the flow first lets ``dfflegalize`` turn every
+latch into a plain ``$_DLATCH_[PN]_`` of a polarity the library has (resets and a missing polarity
+become logic), then maps those with ``latch_techmap``. Only cells with exactly one data and one
+enable input, no clear/preset and an output that is the latch state are used. ``dont_use`` cells are
+skipped, and so are sky130's ``lpflow_`` power-management cells (an input-isolation latch among them),
+which OpenLane keeps out of synthesis.
+
+``control_pins`` names every pin that appears in a ``clocked_on``, ``enable``, ``clear`` or ``preset``
+of an ``ff``/``latch`` group and in no ``next_state``/``data_in``: the flow cuts registers out of the
+logic and times only their data pins. The liberty is a trusted configuration file, read here with a
+few patterns rather than a full parser.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_CELL = re.compile(r"\bcell\s*\(\s*\"?([A-Za-z0-9_$]+)\"?\s*\)\s*\{")
-_LATCH = re.compile(r"\blatch\s*\(\s*\"?(\w+)\"?\s*,?[^)]*\)\s*\{([^}]*)\}")
+# Literal prefixes (no leading \b) keep the scan of a 40 MB library fast; the character before a match is
+# checked in Python instead, so that ``test_cell (`` or ``diff (`` is not taken for a group.
+_CELL = re.compile(r"cell\s*\(\s*\"?([A-Za-z0-9_$]+)\"?\s*\)\s*\{")
+_FF = re.compile(r"ff\s*\(\s*\"?(\w+)\"?\s*,?[^)]*\)\s*\{([^}]*)\}")
+_LATCH = re.compile(r"latch\s*\(\s*\"?(\w+)\"?\s*,?[^)]*\)\s*\{([^}]*)\}")
 _PIN = re.compile(r"\bpin\s*\(\s*\"?(\w+)\"?\s*\)\s*\{")
 _ATTR = r"\b{}\s*:\s*\"?([^\";]+?)\"?\s*;"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CONTROL_ATTRS = ("clocked_on", "enable", "clear", "preset")
+_DATA_ATTRS = ("next_state", "data_in")
 
 
 @dataclass(frozen=True)
 class LatchCell:
-    """A plain D latch of the library: ``enable`` pin (active high for P, low for N), ``data`` pin, output ``q``."""
+    """A plain D latch: ``enable`` pin (active high for P, low for N), ``data`` pin, output ``q``."""
 
     name: str
     polarity: str  # "P" or "N"
@@ -37,6 +50,14 @@ class LatchCell:
     data: str
     q: str
     area: float
+
+
+@dataclass(frozen=True)
+class SequentialCells:
+    latches: dict[str, LatchCell]  # plain latch per polarity, smallest area first
+    latch_names: frozenset[str]  # every cell with a latch group (to count latch bits apart from flops)
+    register_names: frozenset[str]  # every cell with an ff or latch group
+    control_pins: frozenset[str]  # clock/enable/async pins of any ff or latch cell
 
 
 def _attr(name: str, text: str) -> str | None:
@@ -55,25 +76,28 @@ def _enable(expr: str) -> tuple[str, str] | None:
     return None
 
 
-def _parse_cell(name: str, body: str) -> LatchCell | None:
-    latch = _LATCH.search(body)
-    if latch is None or _attr("dont_use", body) == "true" or "lpflow" in name:
-        return None
-    state, attrs = latch.group(1), latch.group(2)
-    if _attr("clear", attrs) or _attr("preset", attrs):
+def _pins(body: str) -> tuple[set[str], dict[str, str]]:
+    """(input pin names, {output pin: its function}) of one cell body."""
+    found = list(_PIN.finditer(body))
+    inputs, outputs = set(), {}
+    for i, pin in enumerate(found):
+        text = body[pin.end():found[i + 1].start() if i + 1 < len(found) else len(body)]
+        direction = _attr("direction", text)
+        if direction == "input":
+            inputs.add(pin.group(1))
+        elif direction == "output":
+            outputs[pin.group(1)] = (_attr("function", text) or "").replace(" ", "")
+    return inputs, outputs
+
+
+def _plain_latch(name: str, body: str, state: str, attrs: str) -> LatchCell | None:
+    if _attr("dont_use", body) == "true" or "lpflow" in name or _attr("clear", attrs) or _attr("preset", attrs):
         return None
     enable, data, area = _enable(_attr("enable", attrs) or ""), _attr("data_in", attrs), _attr("area", body)
     if enable is None or data is None or not _NAME.match(data) or area is None:
         return None
-    pins = list(_PIN.finditer(body))
-    inputs, q = set(), None
-    for i, pin in enumerate(pins):
-        text = body[pin.end():pins[i + 1].start() if i + 1 < len(pins) else len(body)]
-        direction = _attr("direction", text)
-        if direction == "input":
-            inputs.add(pin.group(1))
-        elif direction == "output" and q is None and (_attr("function", text) or "").replace(" ", "") == state:
-            q = pin.group(1)
+    inputs, outputs = _pins(body)
+    q = next((pin for pin, fn in outputs.items() if fn == state), None)
     if q is None or inputs != {enable[1], data}:
         return None
     try:
@@ -82,28 +106,48 @@ def _parse_cell(name: str, body: str) -> LatchCell | None:
         return None
 
 
+def _groups(pattern: re.Pattern, text: str):
+    for m in pattern.finditer(text):
+        if m.start() == 0 or not (text[m.start() - 1].isalnum() or text[m.start() - 1] == "_"):
+            yield m
+
+
 @functools.lru_cache(maxsize=8)
-def _cells_of(path: str, _version: tuple[int, int]) -> tuple[LatchCell, ...]:
+def _scan(path: str, _version: tuple[int, int]) -> SequentialCells:
     text = Path(path).read_text(errors="replace")
-    starts = list(_CELL.finditer(text))
-    found = []
-    for i, m in enumerate(starts):
-        body = text[m.end():starts[i + 1].start() if i + 1 < len(starts) else len(text)]
-        if "latch" in body:
-            cell = _parse_cell(m.group(1), body)
-            if cell is not None:
-                found.append(cell)
-    return tuple(found)
+    cells = list(_groups(_CELL, text))
+    starts = [m.start() for m in cells]
+    states: dict[int, tuple[str, re.Match]] = {}  # cell index -> its first ff/latch group
+    control, data = set(), set()
+    for kind, pattern in (("ff", _FF), ("latch", _LATCH)):
+        for g in _groups(pattern, text):
+            i = bisect.bisect_right(starts, g.start()) - 1
+            if i >= 0 and (i not in states or g.start() < states[i][1].start()):
+                states[i] = (kind, g)
+            for attr in _CONTROL_ATTRS:
+                control.update(_WORD.findall(_attr(attr, g.group(2)) or ""))
+            for attr in _DATA_ATTRS:
+                data.update(_WORD.findall(_attr(attr, g.group(2)) or ""))
+    latches: dict[str, LatchCell] = {}
+    latch_names = set()
+    for i, (kind, g) in states.items():
+        if kind != "latch":
+            continue
+        name = cells[i].group(1)
+        latch_names.add(name)
+        body = text[cells[i].end():starts[i + 1] if i + 1 < len(starts) else len(text)]
+        cell = _plain_latch(name, body, g.group(1), g.group(2))
+        best = latches.get(cell.polarity) if cell else None
+        if cell and (best is None or (cell.area, cell.name) < (best.area, best.name)):
+            latches[cell.polarity] = cell
+    registers = frozenset(cells[i].group(1) for i in states)
+    return SequentialCells(latches, frozenset(latch_names), registers, frozenset(control - data))
 
 
-def latch_cells(liberty: str | os.PathLike) -> dict[str, LatchCell]:
-    """The smallest plain latch per enable polarity ("P", "N") in an uncompressed liberty file."""
+def sequential_cells(liberty: str | os.PathLike) -> SequentialCells:
+    """What an uncompressed liberty file offers for registers (cached per file size and mtime)."""
     st = os.stat(liberty)
-    best: dict[str, LatchCell] = {}
-    for cell in _cells_of(str(liberty), (st.st_size, st.st_mtime_ns)):
-        if cell.polarity not in best or (cell.area, cell.name) < (best[cell.polarity].area, best[cell.polarity].name):
-            best[cell.polarity] = cell
-    return best
+    return _scan(str(liberty), (st.st_size, st.st_mtime_ns))
 
 
 def latch_techmap(cells: dict[str, LatchCell]) -> str:
@@ -117,5 +161,5 @@ def latch_techmap(cells: dict[str, LatchCell]) -> str:
 
 
 def legalize_args(cells: dict[str, LatchCell]) -> str:
-    """``dfflegalize`` cell arguments for the polarities the library has (no init values: latches have none)."""
+    """``dfflegalize`` cell arguments for the latch polarities the library has (latches take no init value)."""
     return " ".join(f"-cell $_DLATCH_{pol}_ x" for pol in sorted(cells))
