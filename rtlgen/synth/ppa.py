@@ -9,7 +9,7 @@ Flow: one sandboxed job per design, on text that ``rtlgen.synth.screen`` let thr
 ``hierarchy -check -top; proc; flatten; opt_clean; memory -norom`` (memories become registers and
 logic) ``; techmap; opt -fast`` (the front end of ``synth qor``), then ``dfflibmap -liberty``
 (flip-flops -> liberty cells: posedge, negedge, async set/reset where the library has them; enables
-and sync resets become logic), latches -> the library's D-latch cells (``rtlgen.synth.seqcells``),
+and sync resets become logic; an async load, i.e. a reset to a signal, becomes a set/reset flop and logic), latches -> the library's D-latch cells (``rtlgen.synth.seqcells``),
 ``stat -liberty`` (the sequential area). Then the registers are cut out (``expose -evert``): each Q
 becomes a primary input and each D a primary output of the remaining logic; clock, latch-enable and
 async set/reset pins are not outputs, so logic that only feeds them (a clock inverter) is not counted.
@@ -120,6 +120,7 @@ def yosys_script(top: str | None, liberty: str, preprocess: bool, cells: Sequent
         f"hierarchy -check -top {top}" if top else "hierarchy -check -auto-top",
         "proc", "flatten", "opt_clean", "memory -norom", "opt_clean", "techmap", "opt -fast",
         "setundef -zero",  # x constants (an uninitialised memory) read as 0, as the AIGER writer would refuse them
+        "dfflegalize -cell $_DFFSR_PPP_ 01 t:$_ALDFF*",  # async load (a reset to a signal): set/reset flop + logic
         f"dfflibmap -liberty {liberty}",
         *latches,
         "opt_clean",

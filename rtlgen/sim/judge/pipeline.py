@@ -84,12 +84,17 @@ def run_pipeline(judge: Judge, work: list, decide: Callable, progress: bool | st
         by_text: dict[str, list[int]] = {}
         for i in pending:
             by_text.setdefault(work[i].design, []).append(i)
-        refs = judge.reference_ports({work[i].bench for i in pending})
-        with ThreadPoolExecutor(max_workers=1) as lane:
+        workers = judge.config.workers or default_workers()
+        with ThreadPoolExecutor(max_workers=1) as lane, ThreadPoolExecutor(max_workers=workers) as checks:
             texts = list(by_text)
             batches = {lane.submit(_preprocess, judge, texts[k:k + PP_BATCH]): texts[k:k + PP_BATCH]
                        for k in range(0, len(texts), PP_BATCH)}
-            _drain(sims, batches, lane=lane, by_text=by_text, refs=refs, decide=counted)
+            # warm the static check's worker processes while the first batch is preprocessed
+            warm = [checks.submit(judge.reference_ports, {b}) for b in {work[i].bench for i in pending}]
+            refs = {}
+            for fut in warm:
+                refs.update(fut.result())
+            _drain(sims, batches, lane=lane, by_text=by_text, refs=refs, decide=counted, checks=checks)
     except BaseException:
         sims.pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -103,7 +108,8 @@ def _preprocess(judge: Judge, texts: list[str]):
     return judge.sandbox.run(preprocess_job(judge.config.simulator, texts, judge.config.limits))
 
 
-def _drain(sims: _Simulations, batches: dict, *, lane=None, by_text=None, refs=None, decide=None) -> None:
+def _drain(sims: _Simulations, batches: dict, *, lane=None, by_text=None, refs=None, decide=None,
+           checks: ThreadPoolExecutor | None = None) -> None:
     """Wait on preprocessing batches and simulations together, acting on each as it completes."""
     while batches or sims.futures:
         done, _ = wait(list(batches) + list(sims.futures), return_when=FIRST_COMPLETED)
@@ -113,8 +119,14 @@ def _drain(sims: _Simulations, batches: dict, *, lane=None, by_text=None, refs=N
                 continue
             texts = batches.pop(fut)
             steps = fut.result().steps
-            for text, step in zip(texts, steps, strict=False):
-                _checked(sims, by_text.pop(text), step, refs, decide)
+            ready = list(zip(texts, steps, strict=False))
+            verdicts = list(checks.map(lambda ts: _static_verdicts(sims, by_text[ts[0]], ts[1], refs), ready))
+            for (text, _step), found in zip(ready, verdicts, strict=True):
+                for i, verdict in zip(by_text.pop(text), found, strict=True):
+                    if verdict is not None:
+                        decide(i, verdict)
+                    else:
+                        sims.submit(i)
             rest = texts[len(steps):]
             if rest and len(steps) == 0:  # the sandbox could not run the batch at all
                 for text in rest:
@@ -124,10 +136,13 @@ def _drain(sims: _Simulations, batches: dict, *, lane=None, by_text=None, refs=N
                 batches[lane.submit(_preprocess, sims.judge, rest)] = rest
 
 
-def _checked(sims: _Simulations, indices: list[int], step, refs: dict, decide: Callable) -> None:
+def _static_verdicts(sims: _Simulations, indices: list[int], step, refs: dict) -> list[JudgeVerdict | None]:
+    """The verdict before simulation of each item sharing one design text (None: simulate it); runs on the
+    check pool, so a batch's static checks run side by side."""
     judge, work = sims.judge, sims.work
     early = judge.preprocessed(step)
     by_bench: dict = {}  # the static check depends on the text and the bench's reference ports only
+    out: list[JudgeVerdict | None] = []
     for i in indices:
         verdict = early
         if verdict is None:
@@ -135,10 +150,8 @@ def _checked(sims: _Simulations, indices: list[int], step, refs: dict, decide: C
             if work[i].bench not in by_bench:
                 by_bench[work[i].bench] = judge.checked(work[i], refs.get(work[i].bench))
             verdict = by_bench[work[i].bench]
-        if verdict is not None:
-            decide(i, verdict)
-        else:
-            sims.submit(i)
+        out.append(verdict)
+    return out
 
 
 def _progress(total: int, progress: bool | str):
