@@ -53,6 +53,7 @@ bench: setup
 	$(PY) benchmarks/sandbox_overhead.py
 	$(PY) benchmarks/verilogeval_throughput.py
 	$(PY) benchmarks/judge_cost.py --data-dir $(SHARED)/verilog-eval
+	$(PY) benchmarks/rtllm_golden.py --data-dir $(SHARED)/rtllm
 	$(PY) benchmarks/synth_recipes.py --quick
 
 clean:

@@ -7,10 +7,11 @@
 
 Flow: one sandboxed job per design, on text that ``rtlgen.synth.screen`` let through. Yosys:
 ``hierarchy -check -top; proc; flatten; opt_clean; memory -norom`` (memories become registers and
-logic) ``; techmap; opt -fast`` (the front end of ``synth qor``), then ``dfflibmap -liberty``
-(flip-flops -> liberty cells: posedge, negedge, async set/reset where the library has them; enables
-and sync resets become logic; an async load, i.e. a reset to a signal, becomes a set/reset flop and logic), latches -> the library's D-latch cells (``rtlgen.synth.seqcells``),
-``stat -liberty`` (the sequential area). Then the registers are cut out (``expose -evert``): each Q
+logic) ``; techmap; opt -fast; setundef -zero`` (the front end of ``synth qor``), then ``dfflibmap
+-liberty``: flip-flops become liberty cells (posedge, negedge, async set/reset where the library has
+them; enables and sync resets become logic; an async load, a reset to a signal, becomes a set/reset
+flop and logic); latches become the library's D-latch cells (``rtlgen.synth.seqcells``). ``stat
+-liberty`` gives the sequential area. Then the registers are cut out (``expose -evert``): each Q
 becomes a primary input and each D a primary output of the remaining logic; clock, latch-enable and
 async set/reset pins are not outputs, so logic that only feeds them (a clock inverter) is not counted.
 That logic goes to yosys-abc as AIGER, through the same commands as ``AbcSession.evaluate``:
@@ -23,10 +24,11 @@ with no wire load; a register's clock-to-Q and setup are not included. As in ``s
 ``map`` gives each output driven straight by an input (here also: a register's Q) its own buffer,
 so a design whose outputs are registers still has a small area and delay of logic.
 
-Combinational designs: the AIG is the one ``synth qor`` builds (the added passes change nothing
-without registers), so area, delay and ADP equal today's QoR (``tests/test_synth_ppa.py`` checks
-a tolerance of 1e-6 relative). Latches inferred from ``always_comb`` are synthesised as latches
-(Yosys 0.23 makes them an error; IEEE 1800 a warning). ``ppa_of`` never raises on a bad design.
+Combinational designs: on every design today's AIGER flow handles, the added passes change nothing,
+so area, delay and ADP equal its QoR exactly (``tests/test_synth_ppa.py`` checks it to 1e-9 relative;
+``benchmarks/sequential_qor.py`` on all VerilogEval/RTLLM references). Latches inferred from
+``always_comb`` are synthesised as latches (Yosys 0.23 makes them an error; IEEE 1800 a warning).
+``ppa_of`` never raises on a bad design: the status and reason say what happened.
 """
 
 from __future__ import annotations
