@@ -35,7 +35,7 @@ def test_pickle_round_trip_and_completion_text():
     reward = AreaDelayReward(failure_value=-1.0, recipe="resyn2x2")
     clone = pickle.loads(pickle.dumps(reward))
     assert clone.failure_value == -1.0 and clone.recipe == reward.recipe and clone._session is None
-    assert clone.last_details == [] and clone._refs == {}
+    assert clone.last_details == [] and clone._refs == {} and clone._ref_ppa == {}
     assert completion_code([{"role": "assistant", "content": "```verilog\nmodule m; endmodule\n```"}],
                            "m").code.startswith("module m;")
 

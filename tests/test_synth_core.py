@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +125,24 @@ def test_gzip_liberty_decompressed_once(tmp_path):
     first = resolve_liberty(None)
     assert first.suffix != ".gz" and first.read_bytes()[:1000].find(b"library") >= 0
     assert resolve_liberty(None) == first
+
+
+@pytest.mark.requires_yosys
+@pytest.mark.requires_bwrap
+def test_warm_session_never_reports_the_previous_design():
+    """A read ABC refuses (a sequential AIG with clashing names) must be an error, not the last design's QoR."""
+    from rtlgen.errors import RtlgenError
+    from rtlgen.synth.abc_session import AbcSession
+    from rtlgen.synth.frontend import design_from_bytes
+    from rtlgen.synth.recipes import parse_recipe
+
+    comb = "module TopModule(input [3:0] a, b, output [4:0] s); assign s = a + b; endmodule"
+    seq = ("module TopModule(input clk, input reset, output reg [3:0] q); always @(posedge clk) "
+           "if (reset) q <= 1; else q <= q == 10 ? 1 : q + 1; endmodule")
+    session = AbcSession()
+    try:
+        session.evaluate(design_from_bytes(Path("c.sv"), comb.encode()), parse_recipe("resyn2"))
+        with pytest.raises(RtlgenError):
+            session.evaluate(design_from_bytes(Path("q.sv"), seq.encode()), parse_recipe("resyn2"))
+    finally:
+        session.close()

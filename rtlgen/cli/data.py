@@ -13,6 +13,7 @@ from rtlgen.outdir import ensure_out_dir
 data_app = typer.Typer(help="Fetch and verify benchmark data.", no_args_is_help=True)
 DATASETS = ("verilogeval", "rtllm")
 _LAYOUT = {"verilogeval": {"v1", "v2"}, "rtllm": {"v1.1", "v2.0"}}
+_TITLES = {"verilogeval": "VerilogEval", "rtllm": "RTLLM"}
 
 
 def _check_name(name: str) -> None:
@@ -31,7 +32,7 @@ def _check_dest(dest: Path, name: str = "verilogeval") -> None:
             raise InputError(f"--dest {dest} cannot be listed ({exc.strerror or exc}); "
                              "pass another directory") from None
         if entries and not entries & _LAYOUT[name]:
-            raise InputError(f"--dest {dest} holds files that are not a {name} copy, and fetching replaces the "
+            raise InputError(f"--dest {dest} holds files that are not a {_TITLES[name]} copy, and fetching replaces the "
                              "whole directory; pass a new or empty directory")
     ensure_out_dir(dest.parent if str(dest.parent) else Path("."), what="the folder of --dest")
 

@@ -26,7 +26,10 @@ from rtlgen.synth.recipes import RESYN2
 # The session lives for many requests: CPU is bounded per request by its deadline, not by RLIMIT_CPU.
 SESSION_LIMITS = Limits(wall_s=86_400, cpu_s=86_400, memory_mb=4096, output_bytes=4_000_000, file_size_mb=256)
 MAP_FLOW = ("map", "topo", "stime")
-_ERRORS = ("** cmd error", "Cannot open", "Reading network from file has failed", "does not exist")
+# A read that fails leaves the previous design loaded in a warm session: every failure marker must be here, or
+# evaluate() would report the last design's figures ("Reading AIG from file has failed", "Empty network").
+_ERRORS = ("** cmd error", "Cannot open", "Reading network from file has failed", "does not exist", "has failed",
+           "Empty network")
 
 
 class AbcSession:

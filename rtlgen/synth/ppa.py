@@ -87,13 +87,15 @@ class PPA:
     recipe: tuple[str, ...] = ()
     seconds: float = 0.0  # wall time of the job (Yosys and ABC)
     equivalent: bool | None = None  # ABC cec of the mapped logic against the cut AIG (with check=True)
+    register_cells: tuple[tuple[str, int], ...] = ()  # (liberty cell, count) of the flops and latches
 
     @property
     def ok(self) -> bool:
         return self.status is PPAStatus.OK
 
     def to_json(self) -> dict:
-        return {**asdict(self), "status": self.status.value, "recipe": list(self.recipe)}
+        return {**asdict(self), "status": self.status.value, "recipe": list(self.recipe),
+                "register_cells": dict(self.register_cells)}
 
 
 # -- scripts and jobs ---------------------------------------------------------------------------------
@@ -238,7 +240,7 @@ def _measure(res: JobResult, base: dict, cells: SequentialCells, check: bool) ->
     area = round(comb_area + seq_area, 6)
     return PPA(PPAStatus.OK, "", comb_area=comb_area, seq_area=seq_area, area=area, delay=delay, adp=area * delay,
                flops=sum(registers.values()) - latches, latches=latches, and_nodes=ands, levels=levels,
-               equivalent=equivalent, **base)
+               equivalent=equivalent, register_cells=tuple(sorted(registers.items())), **base)
 
 
 def _abc_figures(res: JobResult, check: bool) -> tuple[float, float, int, int, bool | None]:
@@ -271,14 +273,16 @@ def _screen(text: str, top: str | None) -> str | None:
     return screen_verilog(text)
 
 
-def ppa_many(items: Sequence[tuple[str, str | None]], *, liberty: str | None = None, recipe: str | Sequence[str] = "resyn2",
-             sandbox: Sandbox | None = None, timeout_s: float = 120, workers: int | None = None,
-             progress: bool | str = False, check: bool = False) -> list[PPA]:
-    """PPA of each ``(text, top)`` pair, in order; the jobs run concurrently (``run_many``). A top of None
-    lets Yosys pick it (``hierarchy -auto-top``); the result names the module it picked.
+def ppa_many(items: Sequence[tuple[str, str | None]], *, liberty: str | None = None,
+             recipe: str | Sequence[str] = "resyn2", sandbox: Sandbox | None = None, timeout_s: float = 120,
+             workers: int | None = None, progress: bool | str = False, check: bool = False) -> list[PPA]:
+    """PPA of each ``(text, top)`` pair, in order; the jobs run concurrently (``run_many``).
 
-    ``check`` also runs ABC's ``cec`` of the mapped logic (``PPA.equivalent``). A refused or broken design gets a PPA with its status; a bad ``liberty`` or ``recipe`` (the caller's
-    configuration, not a design) raises InputError, a missing Yosys ToolMissingError.
+    A top of None lets Yosys pick it (``hierarchy -auto-top``); the result names the module it picked.
+    ``timeout_s`` bounds each tool run (Yosys, then yosys-abc). ``check`` also runs ABC's ``cec`` of the
+    mapped logic against the cut AIG (``PPA.equivalent``). A refused or broken design gets a PPA with
+    its status; a bad ``liberty`` or ``recipe`` (the caller's configuration, not a design) raises
+    InputError, a missing Yosys ToolMissingError.
     """
     lib = str(resolve_liberty(liberty))
     if not _SAFE_PATH.match(lib):
