@@ -34,8 +34,7 @@ from rtlgen.sandbox.job import Limits
 
 JOB_MOUNT = "/job"
 _NAMESPACES_AS_ROOT = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
-NEEDS_PROC = frozenset({"yosys"})
-_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")  # tools that exit without /proc/self/exe
+NEEDS_PROC = frozenset({"yosys"})  # tools that exit without /proc/self/exe
 # The fused driver (trusted bash) keeps these to start steps as private uids (SETUID/SETGID/SETPCAP), read
 # a private program into a pipe and mark a binary execute-only (DAC_OVERRIDE/FOWNER), and stop a step's
 # processes (KILL). Every step drops all of them with setpriv.
@@ -112,9 +111,7 @@ def confine_argv(bwrap: str, job_dir: str, uid: int, *, ro_paths: tuple[str, ...
         argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     if proc:
         argv += ["--proc", "/proc"]
-    # only the device nodes tools use, bound one by one: cheaper to set up than a whole --dev tree
-    argv += [a for node in _DEVICES for a in ("--dev-bind", node, node)]
-    argv += [
+    argv += ["--dev", "/dev",
              "--bind", job_dir, JOB_MOUNT,
              "--perms", "1777", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     made: set[str] = set()
