@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from rtlgen.errors import InputError
 from rtlgen.sim.judge.bench import Bench, BenchProtocol
-from rtlgen.sim.judge.lexing import skip_trivia
+from rtlgen.sim.judge.lexing import next_code
 
 _PRINTS = frozenset(f"${base}{radix}" for base in ("display", "write", "strobe", "monitor") for radix in ("", "b", "h", "o"))
 _SEVERITY = {"$error": "ERROR ", "$warning": "WARNING ", "$info": "INFO "}
@@ -48,12 +48,8 @@ class HardenedBench:
 def _matching_paren(text: str, i: int) -> int:
     """Index after the ``)`` matching ``text[i] == '('`` (strings and comments skipped), or -1."""
     depth, n = 0, len(text)
-    while i < n:
+    while (i := next_code(text, i)) < n:
         c = text[i]
-        skipped = skip_trivia(text, i)
-        if skipped is not None:
-            i = skipped
-            continue
         if c == "(":
             depth += 1
         elif c == ")":
@@ -76,13 +72,8 @@ def tag_prints(text: str, tag: str) -> tuple[str, int, int]:
     i = last = 0
     prints = ends = 0
     n = len(text)
-    while i < n:
-        c = text[i]
-        skipped = skip_trivia(text, i)
-        if skipped is not None:
-            i = skipped
-            continue
-        if c != "$":
+    while (i := next_code(text, i)) < n:
+        if text[i] != "$":
             i += 1
             continue
         m = _SYSNAME.match(text, i)

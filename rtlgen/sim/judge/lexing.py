@@ -31,6 +31,16 @@ def skip_trivia(text: str, i: int) -> int | None:
     return None
 
 
+def next_code(text: str, i: int) -> int:
+    """The first index at or after ``i`` that is not inside a string or comment starting there."""
+    while i < len(text):
+        skipped = skip_trivia(text, i)
+        if skipped is None:
+            return i
+        i = skipped
+    return len(text)
+
+
 def normalize(text: str) -> str:
     """``text`` without comments and with every whitespace run one space (strings kept as they are): two
     designs with the same normal form are the same program, judged once."""
