@@ -82,3 +82,25 @@ def test_rows_never_raise_and_record_their_status(caplog):
             unchecked.close()
     finally:
         reward.close()
+
+
+ADD_TB = """module tb;
+  reg [7:0] a, b; wire [8:0] y; integer i, errors = 0;
+  add dut(.a(a), .b(b), .y(y));
+  initial begin
+    for (i = 0; i < 64; i = i + 1) begin a = i * 7; b = 255 - i * 3; #1; if (y !== a + b) errors = errors + 1; end
+    $display("Mismatches: %0d in %0d samples", errors, 64); $finish;
+  end
+endmodule
+"""
+
+
+@pytest.mark.requires_yosys
+@pytest.mark.requires_iverilog
+@pytest.mark.requires_bwrap
+def test_testbench_gates_area_delay_credit():
+    """A row with a testbench is judged first: no area-delay credit for a design that fails it."""
+    reward = AreaDelayReward(top="add")
+    values = reward(["p", "p"], [RIPPLE, WRONG], reference=[REF, REF], testbench=[ADD_TB, ADD_TB])
+    assert values[0] is not None and values[0] > 0
+    assert values[1] == 0.0 and "fails its testbench" in reward.last_details[1]["reason"]

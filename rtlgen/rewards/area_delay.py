@@ -18,6 +18,10 @@ verdict is scored: NOT_EQUIVALENT, UNKNOWN (a timeout, an induction that did not
 candidate's ERROR all give ``failure_value`` (default 0.0, below every valid reward), as does a
 candidate that does not synthesise. ``None`` means the row cannot be scored (no reference,
 or a reference that is refused or broken); the reason is logged. A row never raises.
+
+Functional gate: a row that carries a testbench (``testbench_column``, e.g. the datasets' RL export) is
+first judged by the one judge through ``SimulationReward`` (same columns, strict); a candidate that does
+not pass its testbench gets ``failure_value`` without synthesis: no area-delay credit for a wrong design.
 """
 
 from __future__ import annotations
@@ -78,7 +82,9 @@ class AreaDelayReward:
 
     def __init__(self, reference_column: str = "reference", *, liberty: str | None = None, recipe: str = "resyn2",
                  top: str | None = None, require_equivalence: bool = True, failure_value: float = 0.0,
-                 timeout_s: float = 60.0, max_induction: int = 8, unsafe: bool = False) -> None:
+                 timeout_s: float = 60.0, max_induction: int = 8, unsafe: bool = False,
+                 testbench_column: str | None = "testbench", tb_top: str = "tb",
+                 sim_reference_column: str | None = None) -> None:
         self.reference_column = reference_column  # dataset column holding the reference Verilog
         self.liberty = liberty  # None: shipped sky130hd typical
         self.recipe = parse_recipe(recipe)  # same flow for candidate and reference
@@ -88,7 +94,11 @@ class AreaDelayReward:
         self.timeout_s = timeout_s  # per Yosys job and per ABC request; the SAT proof gets half
         self.max_induction = max_induction  # temporal induction depth for sequential designs
         self.unsafe = unsafe  # run tools without bwrap (trusted code only)
+        self.testbench_column = testbench_column  # rows with a testbench must pass it first (None: no gate)
+        self.tb_top = tb_top  # the testbench's top module
+        self.sim_reference_column = sim_reference_column  # a module the testbench instantiates (e.g. RefModule)
         self.last_details: list[dict] = []  # RowScore.to_json() of the last call, one per row
+        self._gate = None
         self._session = None
         self._refs: dict[str, _Reference] = {}
         self._ref_ppa: dict[str, PPA] = {}
@@ -96,6 +106,7 @@ class AreaDelayReward:
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_session"] = None  # a live process does not travel
+        state["_gate"] = None
         state["_refs"] = {}
         state["_ref_ppa"] = {}
         state["last_details"] = []
@@ -195,11 +206,27 @@ class AreaDelayReward:
         """ref ADP / candidate ADP, ``failure_value``, or None when the reference cannot be used."""
         return self.score_row(candidate, reference).value
 
+    def _functional(self, prompts: list, completions: list, columns: dict) -> list[str | None]:
+        """Per row: None when it may be scored, else why not (it fails its testbench)."""
+        benches = columns.get(self.testbench_column) if self.testbench_column else None
+        if not benches or not any(benches):
+            return [None] * len(completions)
+        if self._gate is None:
+            from rtlgen.rewards.simulation import SimulationReward
+
+            self._gate = SimulationReward(self.testbench_column, self.sim_reference_column, top=self.top or "TopModule",
+                                          tb_top=self.tb_top, shaped=False, unsafe=self.unsafe)
+        values = self._gate(prompts, completions, **columns)
+        cats = self._gate.last_categories
+        return [None if v is None or v == self._gate.pass_value else f"fails its testbench ({cat})"
+                for v, cat in zip(values, cats, strict=True)]
+
     def __call__(self, prompts: list, completions: list, **columns) -> list[float | None]:
         refs = columns.get(self.reference_column) or [None] * len(completions)
+        gate = self._functional(prompts, completions, columns)
         rows: list[RowScore] = []
-        for completion, ref in zip(completions, refs, strict=False):
-            rows.append(self._safe_row(completion, ref))
+        for completion, ref, failed in zip(completions, refs, gate, strict=False):
+            rows.append(RowScore(self.failure_value, failed) if failed and ref else self._safe_row(completion, ref))
         self.last_details = [r.to_json() for r in rows]
         return [r.value for r in rows]
 
