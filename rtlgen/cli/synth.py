@@ -34,18 +34,19 @@ def _load_design(design: Path, top: str | None, sandbox):
     """Read DESIGN safely (regular file, size cap, no NUL in a text format) and elaborate it."""
     from rtlgen.synth.frontend import design_from_bytes
 
-    data = _read_design(design)
+    design, data = _read_design(design)
     return design_from_bytes(design, data, top=check_top(top), sandbox=sandbox)
 
 
-def _read_design(design: Path) -> bytes:
-    """DESIGN's bytes, checked: known extension, regular file, size cap, no NUL in a text format, AIGER header."""
-    from rtlgen.synth.frontend import SUFFIXES
+def _read_design(design: Path) -> tuple[Path, bytes]:
+    """(DESIGN as its format, its bytes), checked: known extension (also .gz, unpacked under a cap), regular file,
+    size cap, no NUL in a text format, AIGER header."""
+    from rtlgen.synth.frontend import SUFFIXES, unpack
 
-    if design.suffix.lower() not in SUFFIXES:
+    if design.suffix.lower() not in SUFFIXES + (".gz",):
         raise InputError(f"{design}: unknown design extension {design.suffix or '(none)'!r}; "
-                         f"expected one of {', '.join(SUFFIXES)}")
-    data = read_input_bytes(design, "design", SOURCE_MAX)
+                         f"expected one of {', '.join(SUFFIXES)} (or any of them .gz)")
+    design, data = unpack(design, read_input_bytes(design, "design", SOURCE_MAX))
     if not data.strip():
         raise InputError(f"design {design} is empty; pass a file with a design in it")
     nul = binary_offset(data) if design.suffix.lower() in _TEXT_FORMATS else None
@@ -54,7 +55,7 @@ def _read_design(design: Path) -> bytes:
                          "pass the source file")
     if design.suffix.lower() == ".aig":
         _check_aiger_header(design, data)
-    return data
+    return design, data
 
 
 def _check_aiger_header(path: Path, data: bytes) -> None:
@@ -93,7 +94,7 @@ def _shared() -> Path:
 
 
 @synth_app.command("qor")
-def qor_cmd(design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.bench"),
+def qor_cmd(design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.bench, or any of them .gz"),
             liberty: Optional[Path] = typer.Option(None, help="liberty file (.lib or .lib.gz); default sky130hd tt"),
             recipe: str = typer.Option("resyn2", help="resyn2, resyn2xN, none, or 'cmd; cmd; ...'"),
             top: Optional[str] = typer.Option(None, help="top module (Verilog); default: auto"),
@@ -111,7 +112,7 @@ def qor_cmd(design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.bench"),
     check_top(top)
     _check_liberty(liberty)
     sandbox = sandbox_for(unsafe)
-    if design.suffix.lower() in (".v", ".sv"):
+    if design.suffix.lower() in (".v", ".sv") or design.name.lower().endswith((".v.gz", ".sv.gz")):
         _qor_verilog(design, top, liberty, steps, sandbox, check, as_json)
         return
     d = _load_design(design, top, sandbox)
@@ -132,7 +133,7 @@ def _qor_verilog(design: Path, top: str | None, liberty: Path | None, steps: tup
     from rtlgen.synth.ppa import PPAStatus, ppa_of
     from rtlgen.synth.qor import SynthError
 
-    text = _read_design(design).decode("utf-8", "replace")
+    text = _read_design(design)[1].decode("utf-8", "replace")
     p = ppa_of(text, top=top, liberty=str(liberty) if liberty else None, recipe=steps, sandbox=sandbox, check=check)
     if p.status is PPAStatus.REFUSED:
         raise InputError(f"design {design} refused: {p.reason}")
@@ -147,7 +148,7 @@ def _qor_verilog(design: Path, top: str | None, liberty: Path | None, steps: tup
 
 
 @synth_app.command("optimize")
-def optimize_cmd(design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.bench"),
+def optimize_cmd(design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.bench, or any of them .gz"),
                  budget: int = typer.Option(100, help="recipe evaluations"),
                  method: str = typer.Option("retrieval", help="random|greedy|anneal|mcts|retrieval"),
                  seed: int = typer.Option(0, help="random seed"),

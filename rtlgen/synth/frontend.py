@@ -9,6 +9,7 @@ design is elaborated once however many recipes are tried on it.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,28 @@ from rtlgen.sandbox.tools import fingerprint
 from rtlgen.synth.liberty import synth_cache_dir
 from rtlgen.synth.qor import SynthError
 
-SUFFIXES = (".v", ".sv", ".aig", ".blif", ".bench")
+SUFFIXES = (".v", ".sv", ".aig", ".blif", ".bench")  # each also as FILE.gz (OpenABC-D ships .bench.gz)
+GZ_MAX_BYTES = 256 * 1024 * 1024  # what a .gz may unpack to: more is a gzip bomb, refused
+
+
+def unpack(path: Path, data: bytes) -> tuple[Path, bytes]:
+    """A ``FILE.EXT.gz`` as ``FILE.EXT`` and its unpacked bytes (capped); any other file as it is."""
+    if path.suffix.lower() != ".gz":
+        return path, data
+    inner = path.with_suffix("")
+    if inner.suffix.lower() not in SUFFIXES:
+        raise InputError(f"{path}: a gzip of {inner.suffix or 'a file without extension'!r}; expected one of "
+                         f"{', '.join(s + '.gz' for s in SUFFIXES)}")
+    unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = unzip.decompress(data, GZ_MAX_BYTES)
+    except zlib.error as exc:
+        raise InputError(f"{path}: not a gzip file ({exc}); pass the file itself or a valid .gz") from None
+    if unzip.unconsumed_tail:
+        raise InputError(f"{path} unpacks to more than {GZ_MAX_BYTES >> 20} MiB; unpack and trim it first")
+    if not unzip.eof:
+        raise InputError(f"{path}: the gzip stream is truncated; download it again")
+    return inner, out
 FRONTEND_LIMITS = Limits(wall_s=120, cpu_s=240, memory_mb=4096, output_bytes=2_000_000)
 
 
@@ -64,13 +86,14 @@ def load_design(path: str | Path, *, top: str | None = None, sandbox: Sandbox | 
                 limits: Limits = FRONTEND_LIMITS) -> Design:
     """Elaborate ``path`` to an AIG (cached by content); raises InputError or SynthError naming the file."""
     path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
+    if path.suffix.lower() not in SUFFIXES + (".gz",):
         raise InputError(f"{path}: unknown design extension {path.suffix or '(none)'!r}; "
-                         f"expected one of {', '.join(SUFFIXES)}")
+                         f"expected one of {', '.join(SUFFIXES)} (or any of them .gz)")
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read design {path}: {exc.strerror or exc}") from exc
+    path, data = unpack(path, data)
     return design_from_bytes(path, data, top=top, sandbox=sandbox, limits=limits)
 
 
