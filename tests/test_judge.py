@@ -236,3 +236,27 @@ def test_same_program_judged_once(judge):
     v = judge.judge_many([(base, BENCH), (spaced, BENCH), (renamed, BENCH)])
     assert all(x.passed for x in v)
     assert [x.merged for x in v] == [False, True, False]
+
+
+MACRO_INCLUDE = ("// module TopModule comes from elsewhere\n`define x dummy\n`define INC(x) `x \"{target}\"\n"
+                 "`INC(include)\n")
+
+
+def test_macro_built_include_is_caught_by_the_preprocessor(judge):
+    """`` `define I(x) `x "f" `` then `` `I(include) `` builds an include no text screen sees; the designs of one
+    preprocessing batch sit side by side, so a wrong design could pull in a right one. Icarus lists what each
+    step read: anything but its own file is refused."""
+    honest = corpus()["honest_correct.sv"][1]
+    items = [(honest, BENCH), (MACRO_INCLUDE.format(target="dut0.sv"), BENCH),
+             (MACRO_INCLUDE.format(target="/etc/hostname"), BENCH)]
+    v = judge.judge_many(items)
+    assert v[0].passed
+    assert all(not x.passed and x.category is FC.FORBIDDEN for x in v[1:]), [(x.category, x.reason) for x in v]
+    assert "includes another file" in v[1].reason
+
+
+def test_synth_screen_refuses_macro_built_directives():
+    from rtlgen.synth.screen import screen_verilog
+
+    assert "macro argument" in screen_verilog(MACRO_INCLUDE.format(target="/etc/passwd"))
+    assert screen_verilog("`define W 8\nmodule m(output [`W-1:0] y); assign y = 0; endmodule\n") is None

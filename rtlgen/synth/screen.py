@@ -8,6 +8,8 @@ turns the whole preprocessor off and is used when the text has no backtick at al
 screened conservatively, comments and strings included, rather than parsed:
 
 - every backtick must start a whitelisted directive or a macro that the text itself `` `define``\\ s.
+  Never a macro's formal argument either (`` `define I(x) `x "f" `` then `` `I(include) `` builds an
+  `` `include ``, even when a macro named ``x`` exists too).
   A lone backtick, `` `` `` (token pasting) or `` `" `` is refused, so no macro expansion can glue a
   backtick to a word that comes after it and build a directive the screen never saw;
 - every ``$`` that does not continue an identifier (``a$b``) must start a whitelisted system
@@ -32,6 +34,7 @@ $error $warning $info $fatal $random $urandom $ln $log10 $exp $sqrt $pow $floor 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_$]*"
 _BACKTICK = re.compile(r"`(" + _IDENT + r")?")
 _DEFINE = re.compile(r"`define[ \t]+(" + _IDENT + r")")
+_FORMALS = re.compile(r"`define[ \t]+" + _IDENT + r"\(([^)\n]*)\)")
 _DOLLAR = re.compile(r"(?<![A-Za-z0-9_$])\$[A-Za-z0-9_$]*")
 
 
@@ -42,10 +45,14 @@ def screen_verilog(text: str) -> str | None:
     if "\0" in text:
         return "design text contains a NUL byte"
     macros = set(_DEFINE.findall(text))
+    formals = {f.split("=", 1)[0].strip() for group in _FORMALS.findall(text) for f in group.split(",")}
     for m in _BACKTICK.finditer(text):
         name = m.group(1)
         if name is None:
             return f"a backtick not followed by a name at line {_line(text, m.start())} (token pasting is not allowed)"
+        if name in formals:
+            return (f"`{name} names a macro argument (line {_line(text, m.start())}): a macro could build a "
+                    "directive from it")
         if name == "include":
             return f"`include is not allowed (line {_line(text, m.start())}): put the included text in the file itself"
         if name not in DIRECTIVES and name not in macros:

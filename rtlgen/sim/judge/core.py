@@ -38,7 +38,7 @@ from rtlgen.sim.classify import FailureCategory as FC
 from rtlgen.sim.judge import static
 from rtlgen.sim.judge.bench import Bench, BenchProtocol
 from rtlgen.sim.judge.harden import HardenedBench, harden
-from rtlgen.sim.judge.jobs import JudgeLimits, SimulatorKind, preprocess_job, simulation_job
+from rtlgen.sim.judge.jobs import JudgeLimits, SimulatorKind, included_files, preprocess_job, simulation_job
 from rtlgen.sim.judge.pipeline import run_pipeline
 from rtlgen.sim.judge.verdict import JudgeVerdict, compile_category, decided, read_run
 
@@ -120,9 +120,10 @@ class Judge:
         verdict = self._screen(item)
         if verdict is not None or self.config.trust is not Trust.STRICT:
             return verdict or design
-        step = self.sandbox.run(preprocess_job(self.config.simulator, [design], self.config.limits)).steps
-        verdict = self.preprocessed(step[0]) if step else decided(FC.TOOL_MISSING, "the preprocessor did not run",
-                                                                   **self._base())
+        res = self.sandbox.run(preprocess_job(self.config.simulator, [design], self.config.limits))
+        step = res.steps
+        verdict = self.preprocessed(step[0], included_files(res.outputs, 0)) if step else decided(
+            FC.TOOL_MISSING, "the preprocessor did not run", **self._base())
         if verdict is not None:
             return verdict
         item.text = step[0].stdout
@@ -144,7 +145,11 @@ class Judge:
                            **self._base())
         return None
 
-    def preprocessed(self, res: StepResult) -> JudgeVerdict | None:
+    def preprocessed(self, res: StepResult, included: list[str] | None = None) -> JudgeVerdict | None:
+        """The verdict a preprocessing step decides (None: go on); ``included``: files it read besides the design."""
+        if included:
+            return decided(FC.FORBIDDEN, f"the design includes another file ({included[0][:80]}), through a macro "
+                           "or a directive: put the text in the design itself", **self._base())
         if res.killed_by is KilledBy.OUTPUT:
             return decided(FC.FORBIDDEN, "preprocessing the design produced more text than the cap (a macro bomb?)",
                            **self._base())

@@ -52,19 +52,37 @@ class JudgeLimits:
 
 def preprocess_job(kind: SimulatorKind, designs: list[str], limits: JudgeLimits) -> Job:
     """Designs through the simulator's preprocessor, one step each (one sandbox start for the lot); step i's
-    stdout is design i's text. A design sees the others' files, but preprocessing runs nothing and a design
-    can only spoil its own output."""
+    stdout is design i's text.
+
+    A macro can build an `` `include `` that no text screen sees (`` `define I(x) `x "f" `` then
+    `` `I(include) ``), and the designs of one job sit side by side: so Icarus writes the files each step
+    read (``-M``, job output ``deps{i}.txt``) and a design that read any file but its own is refused
+    (``included_files``). Verilator has no such list: its designs are preprocessed one per job."""
+    if kind is not SimulatorKind.ICARUS and len(designs) > 1:
+        raise ValueError("Verilator designs are preprocessed one per job")
     pp_limits = Limits(wall_s=30, cpu_s=30, memory_mb=2048, output_bytes=limits.preprocess_bytes, file_size_mb=8)
-    steps, files = [], {}
+    steps, files, outputs = [], {}, []
     for i, design in enumerate(designs):
         name = f"dut{i}.sv"
         files[name] = design
         if kind is SimulatorKind.ICARUS:
-            argv = (find_tool("iverilog"), *ICARUS_FLAGS, *limits.extra_flags, "-E", "-o", "-", name)
+            argv = (find_tool("iverilog"), *ICARUS_FLAGS, *limits.extra_flags, "-E", "-M", f"deps{i}.txt", "-o", "-",
+                    name)
+            outputs.append(f"deps{i}.txt")
         else:
             argv = (find_tool("verilator"), "-E", "-P", *limits.extra_flags, name)
         steps.append(Step(argv, check=False))
-    return Job(steps=tuple(steps), files=files, limits=pp_limits)
+    return Job(steps=tuple(steps), files=files, limits=pp_limits, outputs=tuple(outputs))
+
+
+def included_files(result_outputs: dict[str, bytes], index: int) -> list[str] | None:
+    """Files step ``index`` of a preprocessing job read besides its own design; None when there is no list."""
+    deps = result_outputs.get(f"deps{index}.txt")
+    if deps is None:
+        return None
+    own = f"dut{index}.sv"
+    return [line.strip() for line in deps.decode("utf-8", "replace").splitlines()
+            if line.strip() and line.strip().removeprefix("./") != own]
 
 
 def simulation_job(kind: SimulatorKind, bench_files: dict[str, str], top: str, design: str, limits: JudgeLimits,

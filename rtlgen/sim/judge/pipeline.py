@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from rtlgen.sandbox import default_workers
 from rtlgen.sim.classify import FailureCategory as FC
-from rtlgen.sim.judge.jobs import preprocess_job
+from rtlgen.sim.judge.jobs import included_files, preprocess_job
 from rtlgen.sim.judge.lexing import normalize
 from rtlgen.sim.judge.verdict import JudgeVerdict, decided
 
@@ -87,8 +87,9 @@ def run_pipeline(judge: Judge, work: list, decide: Callable, progress: bool | st
         workers = judge.config.workers or default_workers()
         with ThreadPoolExecutor(max_workers=1) as lane, ThreadPoolExecutor(max_workers=workers) as checks:
             texts = list(by_text)
-            batches = {lane.submit(_preprocess, judge, texts[k:k + PP_BATCH]): texts[k:k + PP_BATCH]
-                       for k in range(0, len(texts), PP_BATCH)}
+            size = PP_BATCH if judge.config.simulator.value == "icarus" else 1  # see jobs.preprocess_job
+            batches = {lane.submit(_preprocess, judge, texts[k:k + size]): texts[k:k + size]
+                       for k in range(0, len(texts), size)}
             # warm the static check's worker processes while the first batch is preprocessed
             warm = [checks.submit(judge.reference_ports, {b}) for b in {work[i].bench for i in pending}]
             refs = {}
@@ -118,10 +119,12 @@ def _drain(sims: _Simulations, batches: dict, *, lane=None, by_text=None, refs=N
                 sims.finish(fut)
                 continue
             texts = batches.pop(fut)
-            steps = fut.result().steps
-            ready = list(zip(texts, steps, strict=False))
-            verdicts = list(checks.map(lambda ts: _static_verdicts(sims, by_text[ts[0]], ts[1], refs), ready))
-            for (text, _step), found in zip(ready, verdicts, strict=True):
+            res = fut.result()
+            steps = res.steps
+            ready = [(text, step, included_files(res.outputs, k)) for k, (text, step) in
+                     enumerate(zip(texts, steps, strict=False))]
+            verdicts = list(checks.map(lambda r: _static_verdicts(sims, by_text[r[0]], r[1], r[2], refs), ready))
+            for (text, _step, _inc), found in zip(ready, verdicts, strict=True):
                 for i, verdict in zip(by_text.pop(text), found, strict=True):
                     if verdict is not None:
                         decide(i, verdict)
@@ -136,11 +139,12 @@ def _drain(sims: _Simulations, batches: dict, *, lane=None, by_text=None, refs=N
                 batches[lane.submit(_preprocess, sims.judge, rest)] = rest
 
 
-def _static_verdicts(sims: _Simulations, indices: list[int], step, refs: dict) -> list[JudgeVerdict | None]:
+def _static_verdicts(sims: _Simulations, indices: list[int], step, included: list[str] | None,
+                     refs: dict) -> list[JudgeVerdict | None]:
     """The verdict before simulation of each item sharing one design text (None: simulate it); runs on the
     check pool, so a batch's static checks run side by side."""
     judge, work = sims.judge, sims.work
-    early = judge.preprocessed(step)
+    early = judge.preprocessed(step, included)
     by_bench: dict = {}  # the static check depends on the text and the bench's reference ports only
     out: list[JudgeVerdict | None] = []
     for i in indices:
