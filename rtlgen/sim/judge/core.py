@@ -123,43 +123,44 @@ class Judge:
         res = self.sandbox.run(preprocess_job(self.config.simulator, [design], self.config.limits))
         step = res.steps
         verdict = self.preprocessed(step[0], included_files(res.outputs, 0)) if step else decided(
-            FC.TOOL_MISSING, "the preprocessor did not run", **self._base())
+            FC.TOOL_MISSING, "the preprocessor did not run", **self.base_fields())
         if verdict is not None:
             return verdict
         item.text = step[0].stdout
         return self.checked(item, None) or item.text
 
     # -- stages -------------------------------------------------------------------------------
-    def _base(self) -> dict:
+    def base_fields(self) -> dict:
+        """Fields every verdict of this judge carries (tool, trust)."""
         return {"tool": self.tool, "trust": self.config.trust.value}
 
     def _screen(self, item: _Item) -> JudgeVerdict | None:
         size = len(item.design.encode("utf-8", "replace"))
         if size > self.config.max_design_bytes:
             return decided(FC.TOO_LARGE, f"the design is {size} bytes, over the judge's cap of "
-                           f"{self.config.max_design_bytes}", **self._base())
+                           f"{self.config.max_design_bytes}", **self.base_fields())
         if not _MODULE.search(item.design):
-            return decided(FC.EMPTY_CODE, "no module in the design", **self._base())
+            return decided(FC.EMPTY_CODE, "no module in the design", **self.base_fields())
         if self.config.trust is Trust.STRICT and _INCLUDE.search(item.design):
             return decided(FC.FORBIDDEN, "`include is not allowed in the design: put the text in the design itself",
-                           **self._base())
+                           **self.base_fields())
         return None
 
     def preprocessed(self, res: StepResult, included: list[str] | None = None) -> JudgeVerdict | None:
         """The verdict a preprocessing step decides (None: go on); ``included``: files it read besides the design."""
         if included:
             return decided(FC.FORBIDDEN, f"the design includes another file ({included[0][:80]}), through a macro "
-                           "or a directive: put the text in the design itself", **self._base())
+                           "or a directive: put the text in the design itself", **self.base_fields())
         if res.killed_by is KilledBy.OUTPUT:
             return decided(FC.FORBIDDEN, "preprocessing the design produced more text than the cap (a macro bomb?)",
-                           **self._base())
+                           **self.base_fields())
         if res.killed_by is not KilledBy.NONE:
             return decided(FC.FORBIDDEN, f"preprocessing the design was stopped by the {res.killed_by.value} limit",
-                           **self._base())
+                           **self.base_fields())
         if res.exit_code != 0:
             log = (res.stdout + res.stderr)[-4000:]
             return decided(compile_category(log), "the design's preprocessor directives failed",
-                           compile_log=log, **self._base())
+                           compile_log=log, **self.base_fields())
         return None
 
     def checked(self, item: _Item, ref_ports: tuple | None) -> JudgeVerdict | None:
@@ -169,9 +170,9 @@ class Judge:
             return report
         problems = list(report.forbidden) + static.port_problems(report.ports, ref_ports)
         if problems:
-            return decided(FC.FORBIDDEN, "; ".join(problems)[:400], **self._base())
+            return decided(FC.FORBIDDEN, "; ".join(problems)[:400], **self.base_fields())
         if report.syntax_errors:
-            return decided(FC.SYNTAX, "slang: " + ", ".join(report.syntax_errors[:5]), **self._base())
+            return decided(FC.SYNTAX, "slang: " + ", ".join(report.syntax_errors[:5]), **self.base_fields())
         return None
 
     def _static(self, item: _Item):
@@ -180,7 +181,7 @@ class Judge:
                                 timeout_s=self.config.static_timeout_s, memory_mb=self.config.static_memory_mb)
         except BoundedCallError as exc:
             return decided(FC.FORBIDDEN, f"the static check could not finish ({exc.kind.value}): {exc}",
-                           **self._base())
+                           **self.base_fields())
 
     def reference_ports(self, benches: set[Bench]) -> dict[Bench, tuple | None]:
         out: dict[Bench, tuple | None] = {}
@@ -213,7 +214,7 @@ class Judge:
         try:
             return harden(bench)
         except InputError as exc:
-            return decided(FC.NO_VERDICT, f"the testbench cannot be judged: {exc}", **self._base())
+            return decided(FC.NO_VERDICT, f"the testbench cannot be judged: {exc}", **self.base_fields())
 
 
 __all__ = ["BenchProtocol", "Judge", "JudgeConfig", "Trust"]

@@ -40,10 +40,6 @@ class HardenedBench:
     has_end: bool  # the bench ends with $finish/$stop, so its tagged end marker must be seen
     reference_top: str | None  # the renamed reference module, if any
 
-    @property
-    def end_marker(self) -> str:
-        return self.tag + "END"
-
 
 def _matching_paren(text: str, i: int) -> int:
     """Index after the ``)`` matching ``text[i] == '('`` (strings and comments skipped), or -1."""

@@ -134,7 +134,7 @@ def _drain(sims: _Simulations, batches: dict, *, lane=None, by_text=None, refs=N
             if rest and len(steps) == 0:  # the sandbox could not run the batch at all
                 for text in rest:
                     for i in by_text.pop(text):
-                        decide(i, decided(FC.TOOL_MISSING, "the preprocessor could not be run", **sims.judge._base()))
+                        decide(i, decided(FC.TOOL_MISSING, "the preprocessor could not be run", **sims.judge.base_fields()))
             elif rest:  # a design stopped the batch (an output flood): the others go again
                 batches[lane.submit(_preprocess, sims.judge, rest)] = rest
 
