@@ -288,17 +288,22 @@ def _structure_problems(named: tuple[str, dict]) -> list[str]:
     """What would make the SAT encoding of this module a relation rather than a function."""
     _, mod = named
     problems: list[str] = []
-    owner: dict[int, str] = {}
+    owner: dict[int, str] = {}  # bit -> the one thing that drives it (an input port bit or a cell output)
+
+    def claim(bit, who: str, constant: str, twice: str) -> None:
+        if not isinstance(bit, int):
+            problems.append(constant.format(bit=bit))
+        elif bit in owner:
+            problems.append(twice.format(other=owner[bit]))
+        else:
+            owner[bit] = who
+
     for pname, port in mod.get("ports", {}).items():
         if port["direction"] != "input":
             continue
         for i, bit in enumerate(port["bits"]):
-            if not isinstance(bit, int):
-                problems.append(f"input {pname}[{i}] is driven to {bit} inside the design")
-            elif bit in owner:
-                problems.append(f"inputs {owner[bit]} and {pname}[{i}] are tied together")
-            else:
-                owner[bit] = f"{pname}[{i}]"
+            claim(bit, f"{pname}[{i}]", f"input {pname}[{i}] is driven to {{bit}} inside the design",
+                  f"inputs {{other}} and {pname}[{i}] are tied together")
     for cell in mod.get("cells", {}).values():
         ctype = cell["type"]
         if not ctype.startswith("$"):
@@ -308,12 +313,8 @@ def _structure_problems(named: tuple[str, dict]) -> list[str]:
             if direction == "input":
                 continue
             for bit in cell["connections"].get(pin, []):
-                if not isinstance(bit, int):
-                    problems.append(f"a {ctype} output is tied to the constant {bit} (several drivers)")
-                elif bit in owner:
-                    problems.append(f"{owner[bit]} has several drivers (also a {ctype})")
-                else:
-                    owner[bit] = f"{ctype} output"
+                claim(bit, f"{ctype} output", f"a {ctype} output is tied to the constant {{bit}} (several drivers)",
+                      f"{{other}} has several drivers (also a {ctype})")
     return sorted(set(problems), key=problems.index)
 
 
