@@ -9,8 +9,11 @@ from __future__ import annotations
 import difflib
 import importlib
 from collections.abc import Iterable
+from typing import Generic, TypeVar
 
 from rtlgen.errors import InputError
+
+T = TypeVar("T")
 
 
 def suggestion(name: str, known: Iterable[str], *, cutoff: float = 0.6, list_known: bool = True) -> str:
@@ -31,3 +34,60 @@ def import_target(target: str) -> object:
     """The object named by ``"package.module:attribute"``, imported on first use."""
     module_name, _, attr = target.partition(":")
     return getattr(importlib.import_module(module_name), attr)
+
+
+class Registry(Generic[T]):
+    """Named plug-ins of one kind: lazy ``"module:object"`` targets or objects, a base-class check on
+    first use, and "did you mean" errors.
+
+        SIMULATORS: Registry[type[Simulator]] = Registry("simulator", base=Simulator)
+        SIMULATORS.add("icarus", "rtlgen.sim.icarus:IcarusSimulator")
+        SIMULATORS.get("icarus")
+    """
+
+    def __init__(self, kind: str, *, base: type | None = None) -> None:
+        self.kind = kind
+        self.base = base
+        self._targets: dict[str, object] = {}
+        self._loaded: dict[str, T] = {}
+
+    def add(self, name: str, target: object, *, replace: bool = False) -> None:
+        if name in self._targets and not replace:
+            raise ValueError(f"{self.kind} {name!r} is already registered")
+        self._targets[name] = target
+        self._loaded.pop(name, None)
+
+    def register(self, name: str):
+        """Decorator form of ``add``."""
+        def wrap(obj):
+            self.add(name, obj)
+            return obj
+        return wrap
+
+    def get(self, name: str) -> T:
+        if name in self._loaded:
+            return self._loaded[name]
+        if name not in self._targets:
+            raise unknown(self.kind, name, self.names())
+        target = self._targets[name]
+        obj = import_target(target) if isinstance(target, str) else target
+        if self.base is not None and not _is_kind(obj, self.base):
+            raise TypeError(f"{self.kind} {name!r} ({target}) is not a {self.base.__name__}")
+        self._loaded[name] = obj  # type: ignore[assignment]
+        return obj  # type: ignore[return-value]
+
+    def names(self) -> list[str]:
+        return list(self._targets)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._targets
+
+    def __iter__(self):
+        return iter(self._targets)
+
+    def __len__(self) -> int:
+        return len(self._targets)
+
+
+def _is_kind(obj: object, base: type) -> bool:
+    return (isinstance(obj, type) and issubclass(obj, base)) or isinstance(obj, base)
