@@ -241,7 +241,8 @@ def test_pool_stops_queued_jobs_when_the_caller_fails(sandbox):
     with pytest.raises(KeyboardInterrupt):
         run_many(sandbox, jobs, workers=2, on_result=boom)
     time.sleep(0.5)
-    assert sandbox.cache.misses < 10  # the other queued jobs were cancelled, not run
+    stored = len(list(sandbox.cache.directory.glob("*/*.json")))
+    assert stored < 10  # the other queued jobs were cancelled, not run (every job that ran is cached)
 
 
 def test_tools_that_read_etc_still_start(sandbox):

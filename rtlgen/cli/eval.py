@@ -16,7 +16,7 @@ from typing import Optional
 
 import typer
 
-from rtlgen.cli.options import sandbox_for, unsafe_option
+from rtlgen.cli.options import executor_option, sandbox_for, unsafe_option
 from rtlgen.errors import InputError
 
 eval_app = typer.Typer(help="Evaluate RTL models on benchmarks.", no_args_is_help=True)
@@ -61,6 +61,7 @@ def evaluate(
     ppa: bool = typer.Option(False, "--ppa", help="area, delay and ADP of passing samples against the reference "
                              "(Yosys + ABC, sky130)"),
     unsafe: bool = unsafe_option(),
+    executor: Optional[str] = executor_option(),
 ) -> None:
     """Score samples on a benchmark task; exit 0 when the run completed (whatever the score)."""
     from rtlgen.evals.report import table
@@ -79,14 +80,14 @@ def evaluate(
     config = EvalConfig(task=task, mode=Mode(mode), model=model, completions=completions, samples=samples,
                         shots=shots, out=out, jobs=jobs, data_dir=data_dir, exclude_broken=exclude_broken,
                         problems=_problem_list(problems), limit=limit, cache=not no_cache, variant=variant,
-                        ppa=ppa)
+                        ppa=ppa, executor=executor)
     if model and model != GOLDEN:
         from rtlgen.llm.registry import check_model
 
         check_model(model)  # a path that is no model, a bad script or URL: refused before any work
     from rtlgen.sandbox import default_cache_dir
 
-    summary = run_eval(config, sandbox=sandbox_for(unsafe, None if no_cache else default_cache_dir()))
+    summary = run_eval(config, sandbox=sandbox_for(unsafe, None if no_cache else default_cache_dir(), executor))
     if as_json:
         typer.echo(json.dumps({k: v for k, v in summary.items() if k != "per_problem"}))
     else:

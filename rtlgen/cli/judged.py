@@ -25,7 +25,7 @@ def design_top_from_bench(bench: dict[str, str]) -> str | None:
 
 def run_judged(design: dict[str, str], bench: dict[str, str], *, top: str, design_top: str | None,
                reference_top: str | None, protocol: str, simulator: str, timeout: float, as_json: bool,
-               unsafe: bool) -> None:
+               unsafe: bool, executor: str | None = None) -> None:
     from rtlgen.cli.options import sandbox_for
     from rtlgen.sim.judge import Bench, BenchProtocol, Judge, JudgeConfig, JudgeLimits, SimulatorKind
 
@@ -42,7 +42,7 @@ def run_judged(design: dict[str, str], bench: dict[str, str], *, top: str, desig
     if not re.search(rf"\bmodule\s+{re.escape(dut_top)}\b", "\n".join(design.values())):
         raise InputError(f"the design files define no module {dut_top!r}; pass --design-top NAME")
     config = JudgeConfig(simulator=SimulatorKind(simulator), limits=JudgeLimits(run_wall_s=timeout))
-    judge = Judge(config, sandbox=sandbox_for(unsafe))
+    judge = Judge(config, sandbox=sandbox_for(unsafe, executor=executor))
     verdict = judge.judge("\n".join(design.values()), Bench(bench, top=top, dut_top=dut_top,
                                                             reference_top=reference_top,
                                                             protocol=BenchProtocol(protocol)))

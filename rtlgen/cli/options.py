@@ -13,8 +13,9 @@ import typer
 
 from rtlgen.errors import InputError
 from rtlgen.inputs import MAX_SECONDS, check_float, check_int, check_seconds
-from rtlgen.sandbox import Sandbox, default_sandbox
+from rtlgen.sandbox import ExecutorKind, Sandbox, default_sandbox, parse_executor
 
+EXECUTOR_HELP = "where tools run: local | remote:URL (an rtlgen serve) | ray:ADDRESS; default $RTLGEN_EXECUTOR"
 UNSAFE_HELP = "run tools without bubblewrap: only for code you trust (limits and a fresh dir still apply)"
 MAX_SEED = 2**31 - 1  # every backend (torch, numpy, random, OpenAI) accepts this range
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
@@ -24,9 +25,16 @@ def unsafe_option() -> bool:
     return typer.Option(False, "--unsafe-no-sandbox", help=UNSAFE_HELP)
 
 
-def sandbox_for(unsafe: bool, cache_dir: str | None = None) -> Sandbox:
-    """The bwrap sandbox, or with ``--unsafe-no-sandbox`` the explicit unconfined backend."""
-    return default_sandbox(cache_dir, unsafe=unsafe)
+def executor_option() -> str | None:
+    return typer.Option(None, "--executor", help=EXECUTOR_HELP)
+
+
+def sandbox_for(unsafe: bool, cache_dir: str | None = None, executor: str | None = None) -> Sandbox:
+    """The sandbox of ``--executor`` (default ``$RTLGEN_EXECUTOR``, else local bwrap), or with
+    ``--unsafe-no-sandbox`` the explicit unconfined local backend."""
+    if unsafe and executor and parse_executor(executor).kind is not ExecutorKind.LOCAL:
+        raise InputError("--unsafe-no-sandbox applies to the local executor only; drop it or --executor")
+    return default_sandbox(cache_dir, unsafe=unsafe, executor=executor)
 
 
 def check_top(top: str | None, name: str = "--top") -> str | None:
@@ -42,4 +50,4 @@ def check_seed(seed: int, name: str = "--seed") -> int:
 
 
 __all__ = ["MAX_SECONDS", "MAX_SEED", "UNSAFE_HELP", "check_float", "check_int", "check_seconds", "check_seed",
-           "check_top", "sandbox_for", "unsafe_option"]
+           "check_top", "executor_option", "sandbox_for", "unsafe_option"]

@@ -20,7 +20,7 @@ from typing import Optional
 
 import typer
 
-from rtlgen.cli.options import check_seconds, check_top, sandbox_for, unsafe_option
+from rtlgen.cli.options import check_seconds, check_top, executor_option, sandbox_for, unsafe_option
 from rtlgen.errors import InputError
 from rtlgen.inputs import SOURCE_MAX, decode_text, read_input_bytes
 
@@ -68,6 +68,7 @@ def run(
                                                 "in the bench whose port directions the design must keep"),
     protocol: str = typer.Option("auto", "--protocol", help="with --judge: auto, mismatch_count, pass_line, silent"),
     unsafe: bool = unsafe_option(),
+    executor: Optional[str] = executor_option(),
 ) -> None:
     """Compile and simulate FILES with TOP as the root, in the sandbox (with --judge: judge FILES as a design)."""
     from rtlgen.sandbox import Limits
@@ -82,11 +83,11 @@ def run(
         from rtlgen.cli.judged import run_judged
 
         run_judged(sources, read_sources(judge), top=top, design_top=design_top, reference_top=reference_top,
-                   protocol=protocol, simulator=simulator, timeout=timeout, as_json=as_json, unsafe=unsafe)
+                   protocol=protocol, simulator=simulator, timeout=timeout, as_json=as_json, unsafe=unsafe, executor=executor)
         return
     # --timeout is for the simulation; compiling keeps the default limits (Verilator has its own build limits)
     sim = get_simulator(simulator, **({"compile_limits": Limits()} if simulator == "icarus" else {}))
-    result = sim.run(sources, top, sandbox=sandbox_for(unsafe), limits=Limits(wall_s=timeout))
+    result = sim.run(sources, top, sandbox=sandbox_for(unsafe, executor=executor), limits=Limits(wall_s=timeout))
     if as_json:
         print(json.dumps(result.to_json()))
     else:
@@ -112,6 +113,7 @@ def lint(
     files: list[Path] = typer.Argument(..., help="Verilog/SystemVerilog files"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     unsafe: bool = unsafe_option(),
+    executor: Optional[str] = executor_option(),
 ) -> None:
     """Check FILES with pyslang (per file, in-process) and `iverilog -t null` (all files, sandboxed)."""
     from rtlgen.sim.icarus import syntax_check
@@ -119,7 +121,7 @@ def lint(
 
     sources = read_sources(files)
     slang = {name: parse_diagnostics(text, name) for name, text in sources.items()}
-    icarus = syntax_check(sources, sandbox=sandbox_for(unsafe))
+    icarus = syntax_check(sources, sandbox=sandbox_for(unsafe, executor=executor))
     slang_errors = sum(d.severity in ("error", "fatal") for ds in slang.values() for d in ds)
     ok = slang_errors == 0 and icarus.compiled
     if as_json:

@@ -20,7 +20,15 @@ from typing import Optional
 
 import typer
 
-from rtlgen.cli.options import check_float, check_int, check_seed, check_top, sandbox_for, unsafe_option
+from rtlgen.cli.options import (
+    check_float,
+    check_int,
+    check_seed,
+    check_top,
+    executor_option,
+    sandbox_for,
+    unsafe_option,
+)
 from rtlgen.errors import InputError
 from rtlgen.inputs import SPEC_MAX, TEXT_MAX, decode_text, read_input_bytes, read_input_text
 from rtlgen.outdir import locked_out_dir
@@ -114,6 +122,7 @@ def spec2rtl(
     seed: int = typer.Option(0, "--seed", help="base sampling seed"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     unsafe: bool = unsafe_option(),
+    executor: Optional[str] = executor_option(),
 ) -> None:
     """Write RTL from a specification, verify it, and repair it from compiler and simulator feedback."""
     from rtlgen.agent import AgentConfig, run_agent
@@ -138,7 +147,7 @@ def spec2rtl(
         backend = load_model(model)
         try:
             result = run_agent(text, backend, config, out, testbench=tb_text, cocotb=cocotb_test,
-                               sandbox=sandbox_for(unsafe))
+                               sandbox=sandbox_for(unsafe, executor=executor))
         finally:
             backend.close()
         (out / "result.json").write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")

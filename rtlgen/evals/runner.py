@@ -35,7 +35,17 @@ from rtlgen.llm.base import ModelBackend, SamplingParams
 from rtlgen.llm.prompts import MAX_SHOTS
 from rtlgen.outdir import locked_out_dir
 from rtlgen.registry import suggestion
-from rtlgen.sandbox import Job, JobResult, Limits, Sandbox, SandboxConfig, default_cache_dir, run_many, tool_version
+from rtlgen.sandbox import (
+    Job,
+    JobResult,
+    Limits,
+    Sandbox,
+    SandboxConfig,
+    build_sandbox,
+    default_cache_dir,
+    run_many,
+    tool_version,
+)
 from rtlgen.sim.classify import FailureCategory
 from rtlgen.sim.judge import Bench, Judge, JudgeConfig, JudgeLimits, JudgeVerdict
 
@@ -66,6 +76,7 @@ class EvalConfig:
     robust: bool = True  # also judge our robust extraction of each completion (not for golden)
     variant: str = "upstream"  # RTLLM: "upstream" data as published, or "fixed" (versioned patches, each with a reason)
     ppa: bool = False  # area, delay and ADP of passing samples against the reference (rtlgen.evals.ppa)
+    executor: str | None = None  # where simulations run (rtlgen.sandbox.executor); None: $RTLGEN_EXECUTOR or local
 
     def __post_init__(self) -> None:
         sources = [x for x in (self.model, self.completions) if x]
@@ -325,7 +336,7 @@ def judge(task: EvalTask, mode: Mode, pending: _Pending, result: JobResult) -> S
 
 def make_sandbox(config: EvalConfig) -> Sandbox:
     cache_dir = (config.cache_dir or default_cache_dir()) if config.cache else None
-    return Sandbox(SandboxConfig(cache_dir=cache_dir))
+    return build_sandbox(SandboxConfig(executor=config.executor, cache_dir=cache_dir))
 
 
 def make_judge(config: EvalConfig, sandbox: Sandbox) -> Judge:

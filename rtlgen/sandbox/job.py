@@ -122,6 +122,39 @@ class Job:
     def with_limits(self, limits: Limits) -> Job:
         return replace(self, limits=limits)
 
+    def to_json(self) -> dict:
+        """JSON-safe data (files and stdin as base64) that ``Job.from_json`` turns back into this job."""
+        return {
+            "steps": [_step_json(s) for s in self.steps],
+            "files": {n: base64.b64encode(d).decode() for n, d in self.files.items()},
+            "limits": asdict(self.limits),
+            "outputs": list(self.outputs),
+            "env": dict(self.env),
+            "ro_paths": list(self.ro_paths),
+            "rw_paths": list(self.rw_paths),
+            "cacheable": self.cacheable,
+            "private_files": list(self.private_files),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> Job:
+        """The job ``to_json`` wrote; ``InputError`` naming the field for anything malformed or unknown."""
+        if not isinstance(data, Mapping):
+            raise InputError("a job must be a JSON object")
+        _known(data, _JOB_KEYS, "job")
+        try:
+            steps = tuple(_step_from(s) for s in _list(data.get("steps"), "steps"))
+            files = {str(n): _b64(d, f"files[{n!r}]") for n, d in dict(data.get("files") or {}).items()}
+            limits = _limits_from(data.get("limits"), "limits") or Limits()
+            env = {str(k): str(v) for k, v in dict(data.get("env") or {}).items()}
+            return cls(steps=steps, files=files, limits=limits, outputs=tuple(_strs(data.get("outputs"), "outputs")),
+                       env=env, ro_paths=tuple(_strs(data.get("ro_paths"), "ro_paths")),
+                       rw_paths=tuple(_strs(data.get("rw_paths"), "rw_paths")),
+                       cacheable=bool(data.get("cacheable", True)),
+                       private_files=tuple(_strs(data.get("private_files"), "private_files")))
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"malformed job: {exc}") from None
+
     def key(self, tool_fingerprints: Mapping[str, str]) -> str:
         """Content address: argv, inputs, limits, environment and the fingerprints of the tools run."""
         h = hashlib.sha256()
@@ -217,3 +250,65 @@ class JobResult:
                       for s in data["steps"])
         outputs = {k: base64.b64decode(v) for k, v in data["outputs"].items()}
         return cls(steps=steps, outputs=outputs, cached=cached, backend=data.get("backend", "bwrap"))
+
+
+_JOB_KEYS = {"steps", "files", "limits", "outputs", "env", "ro_paths", "rw_paths", "cacheable", "private_files"}
+_STEP_KEYS = {"argv", "stdin", "limits", "check", "private", "feeds", "exec_only"}
+
+
+def _step_json(step: Step) -> dict:
+    return {"argv": list(step.argv), "stdin": base64.b64encode(step.stdin).decode() if step.stdin is not None else None,
+            "limits": asdict(step.limits) if step.limits else None, "check": step.check, "private": step.private,
+            "feeds": [list(f) for f in step.feeds], "exec_only": list(step.exec_only)}
+
+
+def _step_from(data) -> Step:
+    if not isinstance(data, Mapping):
+        raise InputError("each job step must be a JSON object")
+    _known(data, _STEP_KEYS, "step")
+    stdin = data.get("stdin")
+    return Step(argv=tuple(_strs(data.get("argv"), "argv")), stdin=_b64(stdin, "stdin") if stdin is not None else None,
+                limits=_limits_from(data.get("limits"), "step limits"), check=bool(data.get("check", True)),
+                private=bool(data.get("private", False)),
+                feeds=tuple((str(a), str(b)) for a, b in _list(data.get("feeds"), "feeds")),
+                exec_only=tuple(_strs(data.get("exec_only"), "exec_only")))
+
+
+def _limits_from(data, where: str) -> Limits | None:
+    if data is None:
+        return None
+    if not isinstance(data, Mapping):
+        raise InputError(f"{where} must be a JSON object")
+    names = {f for f in Limits.__dataclass_fields__}
+    _known(data, names, where)
+    return Limits(**{k: v for k, v in data.items()})
+
+
+def _known(data: Mapping, names: set[str], where: str) -> None:
+    extra = sorted(set(data) - names)
+    if extra:
+        raise InputError(f"unknown {where} field {extra[0]!r}; known: {', '.join(sorted(names))}")
+
+
+def _list(value, where: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(f"{where} must be a list")
+    return value
+
+
+def _strs(value, where: str) -> list[str]:
+    items = _list(value, where)
+    if not all(isinstance(v, str) for v in items):
+        raise InputError(f"{where} must be a list of strings")
+    return items
+
+
+def _b64(value, where: str) -> bytes:
+    if not isinstance(value, str):
+        raise InputError(f"{where} must be base64 text")
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        raise InputError(f"{where} is not valid base64") from None

@@ -1,30 +1,29 @@
-"""Run a Job: fresh directory, confined steps, limits, output capture, classification of kills.
+"""The local executor: fresh directory, confined steps, limits, output capture, classification of kills.
 
-``Sandbox(config).run(job)`` is the one way rtlgen executes anything on untrusted code.
+``Sandbox`` (``rtlgen.sandbox.core``) is the one way rtlgen executes anything on untrusted code; on this
+machine it hands jobs to ``LocalExecutor``, which is what the service and the Ray actors run too.
 """
 
 from __future__ import annotations
 
-import enum
-import itertools
 import os
 import re
 import shutil
 import signal
 import stat
 import tempfile
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from rtlgen.errors import InputError, SandboxUnavailableError
 from rtlgen.sandbox import bwrap as bw
 from rtlgen.sandbox import fused
-from rtlgen.sandbox.cache import ResultCache
+from rtlgen.sandbox.executor import Executor, ExecutorKind
 from rtlgen.sandbox.job import Job, JobResult, KilledBy, Limits, Step, StepResult
 from rtlgen.sandbox.process import ProcessOutcome, open_channels, run_process
 from rtlgen.sandbox.session import SandboxSession
-from rtlgen.sandbox.tools import find_tool, fingerprint, has_tool
+from rtlgen.sandbox.settings import Backend, SandboxConfig
+from rtlgen.sandbox.tools import find_tool, has_tool
+from rtlgen.sandbox.uids import allocator
 
 _MEMORY_PATTERNS = re.compile(
     r"bad_alloc|out of memory|cannot allocate memory|memory exhausted|failed to allocate|"
@@ -35,44 +34,16 @@ _MAX_OUTPUT_FILE = 64 * 1024 * 1024
 _STATUS_CAP = 64 * 1024  # the fused driver's status reports are a few lines per step
 
 
-class Backend(enum.StrEnum):
-    BWRAP = "bwrap"  # namespaces, read-only root, private uid: the default
-    UNSAFE_LOCAL = "unsafe-local"  # limits and a fresh dir only; for trusted code, explicit opt-in
-
-
-@dataclass(frozen=True)
-class SandboxConfig:
-    backend: Backend = Backend.BWRAP  # how steps are confined
-    jobs_dir: str | None = None  # where per-job dirs are made; default $RTLGEN_JOBS_DIR or the system temp dir
-    keep_dirs: bool = False  # leave job dirs behind for debugging
-    cache_dir: str | None = None  # result cache; None disables caching
-    uid_base: int = 200_000  # first of the private uids jobs run as when rtlgen runs as root
-    uid_count: int = 4096  # private uids cycled through; more than the concurrent jobs
-
-
-def sandbox_status() -> tuple[bool, str]:
-    """(usable, reason) for the bwrap backend on this machine."""
-    if not has_tool("bwrap"):
-        return False, "bubblewrap not installed (apt-get install bubblewrap)"
-    probe = Sandbox(SandboxConfig())
-    try:
-        res = probe.run(Job.single(["/usr/bin/true"], limits=Limits(wall_s=10)))
-    except SandboxUnavailableError as exc:
-        return False, str(exc)
-    if res.exit_code != 0:
-        return False, f"bwrap cannot create namespaces here: {res.stderr.strip()[:200]}"
-    return True, "bwrap works (user, pid, net, mount namespaces; private uid)"
-
-
-class Sandbox:
-    """Executes jobs under one backend, optionally through a content-addressed result cache."""
-
-    _uid_counter = itertools.count()
-    _uid_lock = threading.Lock()
+class LocalExecutor(Executor):
+    """Runs jobs on this machine under bubblewrap (or, opted in, unconfined with limits only)."""
 
     def __init__(self, config: SandboxConfig | None = None, *, allow_unsafe: bool = False) -> None:
         self.config = config or SandboxConfig()
-        if self.config.backend is Backend.UNSAFE_LOCAL and not allow_unsafe:
+        unsafe = self.config.backend is Backend.UNSAFE_LOCAL
+        self.kind = ExecutorKind.UNSAFE_LOCAL if unsafe else ExecutorKind.LOCAL
+        self.confinement = self.config.backend.value
+        self._uids = allocator(self.config.uid_base, self.config.uid_count)
+        if unsafe and not allow_unsafe:
             raise SandboxUnavailableError(
                 "the unsafe-local backend runs untrusted code without isolation; pass allow_unsafe=True "
                 "(CLI: --unsafe-no-sandbox) only for code you trust")
@@ -83,27 +54,11 @@ class Sandbox:
                     "bubblewrap is missing, so untrusted Verilog cannot be run safely: apt-get install bubblewrap "
                     "(or opt out with --unsafe-no-sandbox for trusted code only)")
             self._bwrap = find_tool("bwrap")
-        self.cache = ResultCache(self.config.cache_dir) if self.config.cache_dir else None
         self._jobs_root = Path(self.config.jobs_dir or os.environ.get("RTLGEN_JOBS_DIR") or tempfile.gettempdir())
 
     # -- public -----------------------------------------------------------------------------
-    def key(self, job: Job) -> str:
-        tools = {s.argv[0]: fingerprint(s.argv[0]) for s in job.steps}
-        return job.key(tools) + ":" + self.config.backend.value
-
-    def run(self, job: Job, *, key: str | None = None) -> JobResult:
-        """Run ``job`` (or return its cached result); ``key`` is ``self.key(job)`` when the caller has it."""
-        if self.cache is None or not job.cacheable:
-            key = None
-        else:
-            key = key or self.key(job)
-            hit = self.cache.get(key)
-            if hit is not None:
-                return hit
-        result = self._execute(job)
-        if key is not None and result.killed_by is not KilledBy.TIMEOUT:
-            self.cache.put(key, result)
-        return result
+    def run(self, job: Job) -> JobResult:
+        return self._execute(job)
 
     def open_session(self, job: Job) -> SandboxSession:
         """Start ``job``'s single step as a long-lived confined process; see ``rtlgen.sandbox.session``."""
@@ -112,16 +67,10 @@ class Sandbox:
         job_dir, uid = self._new_job_dir("rtlgen-session-")
         self._populate(job_dir, job, uid)
         argv, env, cwd = self._argv(job, job.steps[0], job_dir, uid, job.steps[0].limits or job.limits)
+        # the session keeps its uid pair for its lifetime: a long-lived process is never given to another job
         return SandboxSession(argv, cwd=cwd, env=env, job_dir=job_dir, keep_dir=self.config.keep_dirs)
 
     # -- internals --------------------------------------------------------------------------
-    def _next_uid(self) -> int:
-        """The job's builder uid; its public steps run as the next uid (``_uid_for``)."""
-        with self._uid_lock:
-            n = next(self._uid_counter)
-        pairs = max(1, self.config.uid_count // 2)
-        return self.config.uid_base + 2 * ((os.getpid() * 7 + n) % pairs)
-
     @staticmethod
     def _uid_for(job: Job, step: Step, uid: int) -> int:
         return uid + 1 if job.split_uids and not step.private else uid
@@ -131,7 +80,7 @@ class Sandbox:
         The name carries our pid, so a later run can remove what a killed one left behind."""
         self._jobs_root.mkdir(parents=True, exist_ok=True)
         remove_stale_job_dirs(self._jobs_root)
-        return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=self._jobs_root)), self._next_uid()
+        return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=self._jobs_root)), self._uids.acquire()
 
     def _execute(self, job: Job) -> JobResult:
         job_dir, uid = self._new_job_dir("rtlgen-job-")
@@ -152,6 +101,7 @@ class Sandbox:
         finally:
             if not self.config.keep_dirs:
                 shutil.rmtree(job_dir, ignore_errors=True)
+            self._uids.release(uid)
 
     def _populate(self, job_dir: Path, job: Job, uid: int) -> None:
         """Write the inputs, owned by the builder uid; with split uids, private files are 0600 and the job dir
@@ -357,10 +307,4 @@ def _classify_kill(out: ProcessOutcome, limits: Limits) -> KilledBy:
     return KilledBy.NONE
 
 
-def default_sandbox(cache_dir: str | None = None, *, unsafe: bool = False) -> Sandbox:
-    """The sandbox the CLI and library entry points use unless told otherwise."""
-    backend = Backend.UNSAFE_LOCAL if unsafe else Backend.BWRAP
-    return Sandbox(SandboxConfig(backend=backend, cache_dir=cache_dir), allow_unsafe=unsafe)
-
-
-__all__ = ["Backend", "Sandbox", "SandboxConfig", "default_sandbox", "sandbox_status", "InputError"]
+__all__ = ["LocalExecutor", "remove_stale_job_dirs"]
