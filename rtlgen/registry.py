@@ -45,17 +45,32 @@ class Registry(Generic[T]):
         SIMULATORS.get("icarus")
     """
 
-    def __init__(self, kind: str, *, base: type | None = None) -> None:
+    def __init__(self, kind: str, targets: dict[str, object] | None = None, *, base: type | None = None,
+                 cutoff: float = 0.6) -> None:
         self.kind = kind
         self.base = base
+        self.cutoff = cutoff
         self._targets: dict[str, object] = {}
         self._loaded: dict[str, T] = {}
+        for name, target in (targets or {}).items():
+            self.add(name, target)
 
     def add(self, name: str, target: object, *, replace: bool = False) -> None:
         if name in self._targets and not replace:
             raise ValueError(f"{self.kind} {name!r} is already registered")
         self._targets[name] = target
         self._loaded.pop(name, None)
+
+    def setdefault(self, name: str, target: object) -> None:
+        """Register ``target`` under ``name`` unless something already is."""
+        if name not in self._targets:
+            self.add(name, target)
+
+    def target(self, name: str) -> object:
+        """What ``name`` was registered as (a ``"module:object"`` string or the object), without importing it."""
+        if name not in self._targets:
+            raise unknown(self.kind, name, self.names(), cutoff=self.cutoff)
+        return self._targets[name]
 
     def register(self, name: str):
         """Decorator form of ``add``."""
@@ -67,9 +82,7 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T:
         if name in self._loaded:
             return self._loaded[name]
-        if name not in self._targets:
-            raise unknown(self.kind, name, self.names())
-        target = self._targets[name]
+        target = self.target(name)
         obj = import_target(target) if isinstance(target, str) else target
         if self.base is not None and not _is_kind(obj, self.base):
             raise TypeError(f"{self.kind} {name!r} ({target}) is not a {self.base.__name__}")

@@ -12,17 +12,17 @@ from pathlib import Path
 from rtlgen.evals.results import Problem, Verdict
 from rtlgen.llm.base import Prompt
 from rtlgen.llm.extract import Extraction
-from rtlgen.registry import import_target, unknown
+from rtlgen.registry import Registry
 from rtlgen.sandbox import Job, JobResult
 
-TASKS: dict[str, str] = {
+TASKS: Registry = Registry("task", {
     "verilogeval-v1-human": "rtlgen.evals.tasks.verilogeval_v1:HUMAN",
     "verilogeval-v1-machine": "rtlgen.evals.tasks.verilogeval_v1:MACHINE",
     "verilogeval-v2-spec-to-rtl": "rtlgen.evals.tasks.verilogeval_v2:SPEC_TO_RTL",
     "verilogeval-v2-code-complete": "rtlgen.evals.tasks.verilogeval_v2:CODE_COMPLETE",
     "rtllm-v1.1": "rtlgen.evals.tasks.rtllm:V1_1",
     "rtllm-v2.0": "rtlgen.evals.tasks.rtllm:V2_0",
-}
+}, cutoff=0.4)
 
 
 class EvalTask(abc.ABC):
@@ -99,16 +99,14 @@ class EvalTask(abc.ABC):
         return self.broken[nearest]
 
 
+TASKS.base = EvalTask  # checked on first use of each task
+
+
 def available_tasks() -> list[str]:
-    return sorted(TASKS)
+    return sorted(TASKS.names())
 
 
 def get_task(name: str) -> EvalTask:
     """The registered task ``name``; an unknown name fails with did-you-mean and the list."""
-    if name not in TASKS:
-        raise unknown("task", name, available_tasks(), cutoff=0.4)
-    obj = import_target(TASKS[name])
-    task = obj() if isinstance(obj, type) else obj
-    if not isinstance(task, EvalTask):
-        raise TypeError(f"task target {TASKS[name]} is not an EvalTask")
-    return task
+    obj = TASKS.get(name)
+    return obj() if isinstance(obj, type) else obj

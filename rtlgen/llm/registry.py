@@ -11,24 +11,20 @@ from __future__ import annotations
 from rtlgen.errors import InputError
 from rtlgen.llm.base import ModelBackend
 from rtlgen.llm.spec import ModelSpec, parse_spec
-from rtlgen.registry import import_target, unknown
+from rtlgen.registry import Registry, unknown
 
-SCHEMES: dict[str, str] = {
+SCHEMES: Registry[type[ModelBackend]] = Registry("model scheme", {
     "hf": "rtlgen.llm.hf_backend:HFBackend",  # transformers, local dir or hub id
     "openai": "rtlgen.llm.openai_backend:OpenAIBackend",  # any OpenAI-compatible HTTP server
     "scripted": "rtlgen.llm.scripted:ScriptedBackend",  # canned answers from a YAML/JSON file
-}
+}, base=ModelBackend)
 
 
 def backend_class(scheme: str) -> type[ModelBackend]:
     """The backend class registered for ``scheme``; unknown names list the known ones."""
-    target = SCHEMES.get(scheme)
-    if target is None:
+    if scheme not in SCHEMES:
         raise unknown("model scheme", scheme, sorted([*SCHEMES, "golden"]))
-    cls = import_target(target)
-    if not (isinstance(cls, type) and issubclass(cls, ModelBackend)):
-        raise TypeError(f"{target} is not a ModelBackend subclass")
-    return cls
+    return SCHEMES.get(scheme)
 
 
 def check_model(spec: str | ModelSpec) -> ModelSpec:

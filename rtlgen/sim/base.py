@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from rtlgen.errors import InputError
-from rtlgen.registry import unknown
+from rtlgen.registry import Registry
 from rtlgen.sandbox import Job, JobResult, KilledBy, Limits, Sandbox, default_sandbox
 from rtlgen.sim.classify import classify
 from rtlgen.sim.result import SimResult, SimStatus
@@ -122,31 +122,13 @@ def _with_argv(res: SimResult, argv: tuple[tuple[str, ...], ...]) -> SimResult:
     return replace(res, argv=argv)
 
 
-def _registry() -> dict[str, type[Simulator]]:
-    from rtlgen.sim.icarus import IcarusSimulator
-    from rtlgen.sim.verilator import VerilatorSimulator
-
-    return {"icarus": IcarusSimulator, "verilator": VerilatorSimulator}
-
-
-class _Registry(Mapping):
-    """Name -> Simulator class, filled lazily so importing ``base`` pulls in no backend."""
-
-    def __getitem__(self, key: str) -> type[Simulator]:
-        return _registry()[key]
-
-    def __iter__(self):
-        return iter(_registry())
-
-    def __len__(self) -> int:
-        return len(_registry())
-
-
-SIMULATORS: Mapping[str, type[Simulator]] = _Registry()
+# name -> Simulator class, imported lazily so importing ``base`` pulls in no backend
+SIMULATORS: Registry[type[Simulator]] = Registry("simulator", {
+    "icarus": "rtlgen.sim.icarus:IcarusSimulator",
+    "verilator": "rtlgen.sim.verilator:VerilatorSimulator",
+}, base=Simulator)
 
 
 def get_simulator(name: str, **options) -> Simulator:
     """A configured simulator by registry name; an unknown name lists the known ones."""
-    if name not in SIMULATORS:
-        raise unknown("simulator", name, SIMULATORS)
-    return SIMULATORS[name](**options)
+    return SIMULATORS.get(name)(**options)

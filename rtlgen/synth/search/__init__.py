@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from rtlgen.errors import InputError
-from rtlgen.registry import import_target, unknown
+from rtlgen.registry import Registry
 from rtlgen.synth.abc_session import AbcSession
 from rtlgen.synth.frontend import Design
 from rtlgen.synth.qor import EvalStatus, QoR
@@ -18,22 +18,17 @@ from rtlgen.synth.recipes import DEFAULT_LENGTH, RESYN2, from_actions
 from rtlgen.synth.search.base import BudgetExhausted, Evaluator, SearchMethod
 
 # name -> "module:Class", imported lazily
-METHODS: dict[str, str] = {
+METHODS: Registry[type[SearchMethod]] = Registry("search method", {
     "random": "rtlgen.synth.search.random:RandomSearch",
     "greedy": "rtlgen.synth.search.greedy:GreedySearch",
     "anneal": "rtlgen.synth.search.anneal:AnnealSearch",
     "mcts": "rtlgen.synth.search.mcts:MctsSearch",
     "retrieval": "rtlgen.synth.search.retrieval:RetrievalSearch",
-}
+}, base=SearchMethod)
 
 
 def get_method(name: str) -> type[SearchMethod]:
-    if name not in METHODS:
-        raise unknown("search method", name, METHODS)
-    target = import_target(METHODS[name])
-    if not issubclass(target, SearchMethod):
-        raise InputError(f"{METHODS[name]} is not a SearchMethod")
-    return target
+    return METHODS.get(name)
 
 
 @dataclass(frozen=True)
