@@ -32,7 +32,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# torch first: the local CPU wheel; an unconstrained torch would pull a multi-GB CUDA build
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[sim,train,dev]'
+	$(PY) -m pip install -q -e '.[sim,train,data,service,ray,dev]'
 	touch $@
 
 demo: setup
