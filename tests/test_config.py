@@ -103,3 +103,23 @@ def test_the_projects_registries_are_one_type():
 
     for reg in (TASKS, SCHEMES, EXECUTORS, SIMULATORS, METHODS):
         assert isinstance(reg, Registry)
+
+
+@pytest.mark.requires_data
+@pytest.mark.requires_iverilog
+def test_eval_reads_a_config_file_and_flags_win(tmp_path, shared, capsys):
+    import json
+
+    from rtlgen.cli.main import main
+
+    cfg = tmp_path / "eval.yaml"
+    cfg.write_text(f"task: verilogeval-v2-spec-to-rtl\nmodel: golden\nmode: official\nlimit: 3\n"
+                   f"data_dir: {shared / 'verilog-eval'}\nprogress: false\n")
+    out = tmp_path / "run"
+    rc = main(["eval", "verilogeval", "--config", str(cfg), "--mode", "strict", "--set", "limit=2", "--out", str(out),
+               "--json"])
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rc == 0 and summary["mode"] == "strict" and summary["problems"] == 2
+    cfg.write_text("task: verilogeval-v2-spec-to-rtl\nmodel: golden\nlimt: 3\n")
+    assert main(["eval", "verilogeval", "--config", str(cfg)]) == 2
+    assert "unknown config key 'limt'; did you mean 'limit'?" in capsys.readouterr().err

@@ -34,6 +34,7 @@ from rtlgen.agent.testbench import (
     verify_cocotb,
 )
 from rtlgen.agent.transcript import Transcript
+from rtlgen.config import help_
 from rtlgen.llm.base import ModelBackend, SamplingParams
 from rtlgen.llm.extract import blank_comments_and_strings, split_modules
 from rtlgen.sandbox import Limits, Sandbox, default_sandbox
@@ -48,17 +49,17 @@ class TestSource(enum.StrEnum):
 
 @dataclass(frozen=True)
 class AgentConfig:
-    top: str | None = None  # design top module; None: what a given testbench instantiates, the spec's name, "top"
-    rounds: int = 3  # model answers per candidate (first try + repairs)
-    samples: int = 1  # candidates sampled
-    temperature: float | None = None  # None: 0 (greedy) for one sample, 0.8 for several
-    top_p: float = 0.95  # nucleus mass when sampling
-    max_new_tokens: int = 2048  # per answer; endless answers are cut here and reported as truncated
-    seed: int = 0  # base seed; candidate c, round r use seed + 1000 * c + r
-    sim_wall_s: float = 30.0  # wall-clock limit per simulation
-    feedback_chars: int = 3000  # tool output fed back per round, at most
-    harness_vectors: int = 64  # random stimulus vectors for clustering
-    tb_top: str | None = None  # top module of the testbench; None: the module nobody instantiates
+    top: str | None = field(default=None, metadata=help_("design top module; None: what a given testbench instantiates, the spec's name, 'top'"))
+    rounds: int = field(default=3, metadata=help_("model answers per candidate (first try + repairs)"))
+    samples: int = field(default=1, metadata=help_("candidates sampled"))
+    temperature: float | None = field(default=None, metadata=help_("None: 0 (greedy) for one sample, 0.8 for several"))
+    top_p: float = field(default=0.95, metadata=help_("nucleus mass when sampling"))
+    max_new_tokens: int = field(default=2048, metadata=help_("per answer; endless answers are cut here and reported as truncated"))
+    seed: int = field(default=0, metadata=help_("base seed; candidate c, round r use seed + 1000 * c + r"))
+    sim_wall_s: float = field(default=30.0, metadata=help_("wall-clock limit per simulation"))
+    feedback_chars: int = field(default=3000, metadata=help_("tool output fed back per round, at most"))
+    harness_vectors: int = field(default=64, metadata=help_("random stimulus vectors for clustering"))
+    tb_top: str | None = field(default=None, metadata=help_("top module of the testbench; None: the module nobody instantiates"))
 
     def sampling(self, candidate: int, round_: int, n: int = 1) -> SamplingParams:
         temperature = self.temperature if self.temperature is not None else (0.0 if self.samples == 1 else 0.8)

@@ -12,10 +12,12 @@ directory is locked while a run uses it; a second run into it at the same time i
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Optional
 
 import typer
 
+from rtlgen.cli.configured import config_option, resolve, set_option
 from rtlgen.cli.options import executor_option, sandbox_for, unsafe_option
 from rtlgen.errors import InputError
 
@@ -37,7 +39,7 @@ FAMILIES = {"verilogeval": "verilogeval-", "rtllm": "rtllm-"}
 
 def evaluate(
     ctx: typer.Context,
-    task: str = typer.Option(..., "--task", help="verilogeval-v1-human, verilogeval-v1-machine, "
+    task: Optional[str] = typer.Option(None, "--task", help="verilogeval-v1-human, verilogeval-v1-machine, "
                              "verilogeval-v2-spec-to-rtl, verilogeval-v2-code-complete (eval verilogeval); "
                              "rtllm-v1.1, rtllm-v2.0 (eval rtllm)"),
     variant: str = typer.Option("upstream", "--variant", help="RTLLM data: upstream (as published) or fixed "
@@ -62,32 +64,39 @@ def evaluate(
                              "(Yosys + ABC, sky130)"),
     unsafe: bool = unsafe_option(),
     executor: Optional[str] = executor_option(),
+    config_file: Optional[Path] = config_option(),
+    sets: list[str] = set_option(),
 ) -> None:
     """Score samples on a benchmark task; exit 0 when the run completed (whatever the score)."""
     from rtlgen.evals.report import table
-    from rtlgen.evals.results import Mode
     from rtlgen.evals.runner import GOLDEN, EvalConfig, run_eval
 
+    flags = {"task": ("task", task), "mode": ("mode", mode), "model": ("model", model),
+             "completions": ("completions", completions), "samples": ("samples", samples), "shots": ("shots", shots),
+             "out": ("out", out), "jobs": ("jobs", jobs), "data_dir": ("data_dir", data_dir),
+             "exclude_broken": ("exclude_broken", exclude_broken), "problems": ("problems", _problem_list(problems)),
+             "limit": ("limit", limit), "cache": ("no_cache", not no_cache), "variant": ("variant", variant),
+             "ppa": ("ppa", ppa), "executor": ("executor", executor)}
+    flags = {k: v for k, v in flags.items() if k != "task" or task is not None}
+    if config_file is None and task is None:
+        raise InputError(f"give --task NAME (or a --config file with a task: key) (see '{ctx.command_path} --help')")
+    config = resolve(ctx, EvalConfig, config_file, sets, flags)
+    task, mode, variant = config.task, config.mode.value, config.variant
     family = FAMILIES.get(ctx.info_name or "", "")
     if family and not task.startswith(family):
         raise InputError(f"--task {task!r} is not a {ctx.info_name} task; its tasks start with {family!r}")
     if variant not in ("upstream", "fixed"):
         raise InputError(f"--variant must be upstream or fixed, not {variant!r}")
-    if mode not in {m.value for m in Mode}:
-        raise InputError(f"--mode must be official or strict, not {mode!r}")
-    if problems and limit:
+    if config.problems and config.limit:
         raise InputError("give either --problems or --limit, not both")
-    config = EvalConfig(task=task, mode=Mode(mode), model=model, completions=completions, samples=samples,
-                        shots=shots, out=out, jobs=jobs, data_dir=data_dir, exclude_broken=exclude_broken,
-                        problems=_problem_list(problems), limit=limit, cache=not no_cache, variant=variant,
-                        ppa=ppa, executor=executor)
-    if model and model != GOLDEN:
+    if config.model and config.model != GOLDEN:
         from rtlgen.llm.registry import check_model
 
-        check_model(model)  # a path that is no model, a bad script or URL: refused before any work
+        check_model(config.model)  # a path that is no model, a bad script or URL: refused before any work
     from rtlgen.sandbox import default_cache_dir
 
-    summary = run_eval(config, sandbox=sandbox_for(unsafe, None if no_cache else default_cache_dir(), executor))
+    summary = run_eval(config, sandbox=sandbox_for(unsafe, (config.cache_dir or default_cache_dir()) if config.cache else None,
+                                              config.executor))
     if as_json:
         typer.echo(json.dumps({k: v for k, v in summary.items() if k != "per_problem"}))
     else:

@@ -20,6 +20,7 @@ from typing import Optional
 
 import typer
 
+from rtlgen.cli.configured import config_option, resolve, set_option
 from rtlgen.cli.options import (
     check_float,
     check_int,
@@ -109,6 +110,7 @@ def _print_human(result) -> None:
 
 
 def spec2rtl(
+    ctx: typer.Context,
     spec: str = typer.Argument(..., help="specification: a file, or the text itself"),
     model: str = typer.Option(..., "--model", help="model spec: hf:PATH, openai:MODEL@URL, scripted:FILE.yaml"),
     top: Optional[str] = typer.Option(None, "--top", help="top module name (default: what --test instantiates, else from the spec, else 'top')"),
@@ -123,6 +125,8 @@ def spec2rtl(
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     unsafe: bool = unsafe_option(),
     executor: Optional[str] = executor_option(),
+    config_file: Optional[Path] = config_option(),
+    sets: list[str] = set_option(),
 ) -> None:
     """Write RTL from a specification, verify it, and repair it from compiler and simulator feedback."""
     from rtlgen.agent import AgentConfig, run_agent
@@ -139,8 +143,12 @@ def spec2rtl(
     text = _read_spec(spec)
     tb_text = _read_file(test, "testbench")
     cocotb_test = (cocotb.stem, _read_file(cocotb, "cocotb test")) if cocotb is not None else None
-    config = AgentConfig(top=top, rounds=rounds, samples=samples, temperature=temperature,
-                         max_new_tokens=max_new_tokens, seed=seed)
+    config = resolve(ctx, AgentConfig, config_file, sets, {
+        "top": ("top", top), "rounds": ("rounds", rounds), "samples": ("samples", samples),
+        "temperature": ("temperature", temperature), "max_new_tokens": ("max_new_tokens", max_new_tokens),
+        "seed": ("seed", seed)})
+    _check_numbers(config.rounds, config.samples, config.temperature, config.max_new_tokens, config.seed)
+    check_top(config.top)
     check_model(model)
     with locked_out_dir(out):
         _check_out(out, cocotb)

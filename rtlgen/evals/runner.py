@@ -20,9 +20,10 @@ import re
 import sys
 import time
 from collections.abc import Callable, Collection
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from rtlgen.config import help_
 from rtlgen.errors import InputError
 from rtlgen.evals import report as report_mod
 from rtlgen.evals import strict as strict_mod
@@ -57,26 +58,26 @@ MAX_JOBS = 1024  # concurrent simulations
 
 @dataclass(frozen=True)
 class EvalConfig:
-    task: str  # registry name, e.g. verilogeval-v2-spec-to-rtl
-    mode: Mode = Mode.OFFICIAL  # official: upstream's rules; strict: forgery-proof
-    model: str | None = None  # "golden" (references as samples) or a model spec for rtlgen.llm.registry
-    completions: str | None = None  # JSONL of {task_id, completion: str | [str]}
-    samples: int = 1  # completions per problem (model and golden); n = 1 is greedy
-    shots: int = 0  # in-context examples (0-4) in the prompt
-    out: str | None = None  # output dir; None: runs/<task>-<timestamp>
-    jobs: int | None = None  # concurrent simulations; None: all cores
-    data_dir: str | None = None  # None: $RTLGEN_VERILOGEVAL_DIR, then the user cache
-    exclude_broken: bool = False  # drop problems whose reference fails on this iverilog
-    problems: tuple[str, ...] = ()  # only these task ids
-    limit: int | None = None  # only the first N problems
-    cache: bool = True  # use the sandbox result cache
-    cache_dir: str | None = None  # None: rtlgen.sandbox.default_cache_dir()
-    progress: bool = True  # tqdm bar on stderr
-    timeout_s: float = RUN_TIMEOUT_S  # wall clock per simulation; upstream's `timeout 30`
-    robust: bool = True  # also judge our robust extraction of each completion (not for golden)
-    variant: str = "upstream"  # RTLLM: "upstream" data as published, or "fixed" (versioned patches, each with a reason)
-    ppa: bool = False  # area, delay and ADP of passing samples against the reference (rtlgen.evals.ppa)
-    executor: str | None = None  # where simulations run (rtlgen.sandbox.executor); None: $RTLGEN_EXECUTOR or local
+    task: str = field(metadata=help_("registry name, e.g. verilogeval-v2-spec-to-rtl"))
+    mode: Mode = field(default=Mode.OFFICIAL, metadata=help_("official: upstream's rules; strict: forgery-proof"))
+    model: str | None = field(default=None, metadata=help_("'golden' (references as samples) or a model spec for rtlgen.llm.registry"))
+    completions: str | None = field(default=None, metadata=help_("JSONL of {task_id, completion: str | [str]}"))
+    samples: int = field(default=1, metadata=help_("completions per problem (model and golden); n = 1 is greedy"))
+    shots: int = field(default=0, metadata=help_("in-context examples (0-4) in the prompt"))
+    out: str | None = field(default=None, metadata=help_("output dir; None: runs/<task>-<timestamp>"))
+    jobs: int | None = field(default=None, metadata=help_("concurrent simulations; None: all cores"))
+    data_dir: str | None = field(default=None, metadata=help_("None: $RTLGEN_VERILOGEVAL_DIR, then the user cache"))
+    exclude_broken: bool = field(default=False, metadata=help_("drop problems whose reference fails on this iverilog"))
+    problems: tuple[str, ...] = field(default=(), metadata=help_("only these task ids"))
+    limit: int | None = field(default=None, metadata=help_("only the first N problems"))
+    cache: bool = field(default=True, metadata=help_("use the sandbox result cache"))
+    cache_dir: str | None = field(default=None, metadata=help_("None: rtlgen.sandbox.default_cache_dir()"))
+    progress: bool = field(default=True, metadata=help_("tqdm bar on stderr"))
+    timeout_s: float = field(default=RUN_TIMEOUT_S, metadata=help_("wall clock per simulation; upstream's `timeout 30`"))
+    robust: bool = field(default=True, metadata=help_("also judge our robust extraction of each completion (not for golden)"))
+    variant: str = field(default="upstream", metadata=help_("RTLLM: 'upstream' data as published, or 'fixed' (versioned patches, each with a reason)"))
+    ppa: bool = field(default=False, metadata=help_("area, delay and ADP of passing samples against the reference (rtlgen.evals.ppa)"))
+    executor: str | None = field(default=None, metadata=help_("where simulations run (rtlgen.sandbox.executor); None: $RTLGEN_EXECUTOR or local"))
 
     def __post_init__(self) -> None:
         sources = [x for x in (self.model, self.completions) if x]
