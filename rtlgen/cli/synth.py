@@ -15,6 +15,7 @@ from typing import Optional
 
 import typer
 
+from rtlgen.cli.configured import config_option, resolve, set_option
 from rtlgen.cli.options import check_int, check_seed, check_top, sandbox_for, unsafe_option
 from rtlgen.errors import InputError
 from rtlgen.inputs import DATA_MAX, SOURCE_MAX, binary_offset, check_input_file, read_input_bytes, read_input_text
@@ -148,7 +149,8 @@ def _qor_verilog(design: Path, top: str | None, liberty: Path | None, steps: tup
 
 
 @synth_app.command("optimize")
-def optimize_cmd(design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.bench, or any of them .gz"),
+def optimize_cmd(ctx: typer.Context,
+                 design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.bench, or any of them .gz"),
                  budget: int = typer.Option(100, help="recipe evaluations"),
                  method: str = typer.Option("retrieval", help="random|greedy|anneal|mcts|retrieval"),
                  seed: int = typer.Option(0, help="random seed"),
@@ -156,9 +158,18 @@ def optimize_cmd(design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.ben
                  liberty: Optional[Path] = typer.Option(None, help="liberty file; default sky130hd tt"),
                  top: Optional[str] = typer.Option(None, help="top module (Verilog); default: auto"),
                  as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
-                 unsafe: bool = unsafe_option()) -> None:
+                 unsafe: bool = unsafe_option(),
+                 config_file: Optional[Path] = config_option(),
+                 sets: list[str] = set_option()) -> None:
     """Search ABC recipes for DESIGN at a budget of recipe evaluations; report the cec-checked best."""
     from rtlgen.synth import AbcSession, get_method, optimize
+    from rtlgen.synth.search import SearchConfig
+
+    cfg = resolve(ctx, SearchConfig, config_file, sets, {
+        "budget": ("budget", budget), "method": ("method", method), "seed": ("seed", seed), "length": ("length", length),
+        "liberty": ("liberty", str(liberty) if liberty else None), "top": ("top", top)})
+    budget, method, seed, length, top = cfg.budget, cfg.method, cfg.seed, cfg.length, cfg.top
+    liberty = Path(cfg.liberty) if cfg.liberty else None
 
     get_method(method)  # fail on a bad name before any tool runs
     check_int(budget, "--budget", maximum=MAX_BUDGET)

@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from rtlgen.config import help_
 from rtlgen.errors import InputError
 from rtlgen.registry import Registry
 from rtlgen.synth.abc_session import AbcSession
@@ -59,6 +60,18 @@ class SearchResult:
                 "evaluations": self.evaluations, "failures": self.failures, "wall_s": round(self.wall_s, 3)}
 
 
+@dataclass(frozen=True)
+class SearchConfig:
+    """``rtlgen synth optimize`` options, loadable from YAML (``--config``) through ``rtlgen.config``."""
+
+    method: str = field(default="retrieval", metadata=help_("random | greedy | anneal | mcts | retrieval"))
+    budget: int = field(default=100, metadata=help_("recipe evaluations (ABC-RL compares at equal budget)"))
+    seed: int = field(default=0, metadata=help_("random seed of the search"))
+    length: int = field(default=DEFAULT_LENGTH, metadata=help_("recipe length (10 as ABC-RL, 20 as OpenABC-D)"))
+    liberty: str | None = field(default=None, metadata=help_("liberty file (.lib or .lib.gz); empty: sky130hd tt"))
+    top: str | None = field(default=None, metadata=help_("top module of a Verilog design; empty: auto"))
+
+
 def optimize(design: Design, session: AbcSession, *, method: str = "retrieval", budget: int = 100, seed: int = 0,
              length: int = DEFAULT_LENGTH, resyn2: QoR | None = None) -> SearchResult:
     """Search ``budget`` recipe evaluations with ``method``; the best recipe is re-run from the start
@@ -82,4 +95,5 @@ def optimize(design: Design, session: AbcSession, *, method: str = "retrieval", 
                         ev.evaluations, ev.failures, time.monotonic() - t0)
 
 
-__all__ = ["METHODS", "BudgetExhausted", "Evaluator", "SearchMethod", "SearchResult", "get_method", "optimize"]
+__all__ = ["METHODS", "BudgetExhausted", "Evaluator", "SearchConfig", "SearchMethod", "SearchResult", "get_method",
+           "optimize"]
