@@ -21,17 +21,22 @@ or a reference that is refused or broken); the reason is logged. A row never rai
 
 Functional gate: a row that carries a testbench (``testbench_column``, e.g. the datasets' RL export) is
 first judged by the one judge through ``SimulationReward`` (same columns, strict); a candidate that does
-not pass its testbench gets ``failure_value`` without synthesis: no area-delay credit for a wrong design.
+not pass its testbench gets ``failure_value`` without synthesis: no area-delay credit for a wrong design;
+one the judge could not run (the sandbox vanished) is ``None``. ``score_rows`` gives the shared
+``RowResult`` (category: the equivalence status, or unscored/unchecked) for ``rtlgen.rewards.combined``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rtlgen.errors import RtlgenError
+from rtlgen.rewards.base import Reward, RowResult
 from rtlgen.rewards.completions import completion_code, completion_text
 from rtlgen.sandbox import Limits
 from rtlgen.synth.equivalence import Elaboration, EquivResult, EquivStatus, Side, compare, elaborate
@@ -75,7 +80,7 @@ def _stateful(elab: Elaboration) -> bool:
     return bool(elab.flops or elab.unsupported_state)
 
 
-class AreaDelayReward:
+class AreaDelayReward(Reward):
     """Picklable TRL reward; one warm ABC session per process, opened on first use."""
 
     __name__ = "area_delay"  # TRL names reward columns after this
@@ -84,11 +89,13 @@ class AreaDelayReward:
                  top: str | None = None, require_equivalence: bool = True, failure_value: float = 0.0,
                  timeout_s: float = 60.0, max_induction: int = 8, unsafe: bool = False,
                  testbench_column: str | None = "testbench", tb_top: str = "tb",
-                 sim_reference_column: str | None = None) -> None:
+                 sim_reference_column: str | None = None, top_column: str | None = None) -> None:
+        super().__init__()
         self.reference_column = reference_column  # dataset column holding the reference Verilog
         self.liberty = liberty  # None: shipped sky130hd typical
         self.recipe = parse_recipe(recipe)  # same flow for candidate and reference
         self.top = top  # None: the reference's top as Yosys finds it; the candidate must define it
+        self.top_column = top_column  # a column naming the candidate's module (RL export: reference is RefModule)
         self.require_equivalence = require_equivalence  # only an EQUIVALENT verdict is scored
         self.failure_value = failure_value  # reward when synthesis fails or equivalence is not proven
         self.timeout_s = timeout_s  # per Yosys job and per ABC request; the SAT proof gets half
@@ -99,14 +106,22 @@ class AreaDelayReward:
         self.sim_reference_column = sim_reference_column  # a module the testbench instantiates (e.g. RefModule)
         self.last_details: list[dict] = []  # RowScore.to_json() of the last call, one per row
         self._gate = None
+        self._box = None
         self._session = None
         self._refs: dict[str, _Reference] = {}
         self._ref_ppa: dict[str, PPA] = {}
 
+    def required_columns(self) -> tuple[str, ...]:
+        return (self.reference_column,)
+
+    def tools(self) -> tuple[str, ...]:
+        return ("yosys", "yosys-abc")
+
     def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
+        state = super().__getstate__()
         state["_session"] = None  # a live process does not travel
         state["_gate"] = None
+        state["_box"] = None
         state["_refs"] = {}
         state["_ref_ppa"] = {}
         state["last_details"] = []
@@ -120,9 +135,11 @@ class AreaDelayReward:
         return self._session
 
     def _sandbox(self):
-        from rtlgen.sandbox import default_sandbox
+        if self._box is None:
+            from rtlgen.sandbox import default_sandbox
 
-        return default_sandbox(unsafe=self.unsafe)
+            self._box = default_sandbox(unsafe=self.unsafe)
+        return self._box
 
     def _limits(self) -> Limits:
         return Limits(wall_s=self.timeout_s, cpu_s=self.timeout_s * 2, memory_mb=4096, output_bytes=2_000_000)
@@ -164,24 +181,26 @@ class AreaDelayReward:
             self._ref_ppa[key] = self._ppa(ref.text, ref.elab.top)
         return self._ref_ppa[key]
 
-    def _score_ppa(self, ref: _Reference, candidate: str, verdict: EquivResult | None) -> RowScore:
+    def _score_ppa(self, ref: _Reference, candidate: str, verdict: EquivResult | None,
+                   cand_top: str | None = None) -> RowScore:
         """A row with state: both sides through the PPA flow (the reference's PPA is cached)."""
         ref_ppa = self._reference_ppa(ref)
         if not ref_ppa.ok or ref_ppa.adp <= 0:
             return RowScore(None, _ppa_problem("reference", ref_ppa), verdict)
-        cand = self._ppa(candidate, ref.elab.top)
+        cand = self._ppa(candidate, cand_top or ref.elab.top)
         if not cand.ok or cand.adp <= 0:
             return RowScore(self.failure_value, _ppa_problem("candidate", cand), verdict)
         return RowScore(ref_ppa.adp / cand.adp, "scored (sequential PPA)", verdict)
 
-    def score_row(self, candidate: str, reference: str | None) -> RowScore:
-        """The reward of one candidate (Verilog text) against one reference, with its reason."""
+    def score_row(self, candidate: str, reference: str | None, cand_top: str | None = None) -> RowScore:
+        """The reward of one candidate (Verilog text) against one reference, with its reason; the candidate's
+        module is ``cand_top`` (the row's ``top``) or else the reference's own top."""
         if not reference:
             return RowScore(None, "no reference")
         ref = self._reference(reference)
         if ref.problem:
             return RowScore(None, ref.problem)
-        cand = self._elaborate(candidate, ref.elab.top)
+        cand = self._elaborate(candidate, cand_top or ref.elab.top)
         verdict = None
         if self.require_equivalence:
             verdict = compare(ref.elab, cand, sandbox=self._sandbox(), limits=self._limits(),
@@ -193,7 +212,7 @@ class AreaDelayReward:
         elif not cand.ok:
             return RowScore(self.failure_value, f"candidate {cand.status.value}: {cand.reason}")
         if ref.qor is None or _stateful(cand):
-            return self._score_ppa(ref, candidate, verdict)
+            return self._score_ppa(ref, candidate, verdict, cand_top)
         try:
             qor = self._qor(cand, "candidate")
         except RtlgenError as exc:
@@ -206,35 +225,43 @@ class AreaDelayReward:
         """ref ADP / candidate ADP, ``failure_value``, or None when the reference cannot be used."""
         return self.score_row(candidate, reference).value
 
-    def _functional(self, prompts: list, completions: list, columns: dict) -> list[str | None]:
-        """Per row: None when it may be scored, else why not (it fails its testbench)."""
-        benches = columns.get(self.testbench_column) if self.testbench_column else None
-        if not benches or not any(benches):
+    def _functional(self, completions: Sequence[Any], rows: Sequence[Mapping[str, Any]]) -> list[str | None]:
+        """Per row: None when it may be scored, else why not (it fails its testbench, or was not judged)."""
+        if not self.testbench_column or not any(r.get(self.testbench_column) for r in rows):
             return [None] * len(completions)
         if self._gate is None:
             from rtlgen.rewards.simulation import SimulationReward
 
             self._gate = SimulationReward(self.testbench_column, self.sim_reference_column, top=self.top or "TopModule",
                                           tb_top=self.tb_top, shaped=False, unsafe=self.unsafe)
-        values = self._gate(prompts, completions, **columns)
-        cats = self._gate.last_categories
-        return [None if v is None or v == self._gate.pass_value else f"fails its testbench ({cat})"
-                for v, cat in zip(values, cats, strict=True)]
+        judged = self._gate.results(completions, rows)  # never raises: a failed batch is None rows
+        return [None if not row.get(self.testbench_column) or r.value == self._gate.pass_value
+                else f"fails its testbench ({r.category})" if r.value is not None
+                else f"not judged: {r.reason}" for r, row in zip(judged, rows, strict=True)]
 
-    def __call__(self, prompts: list, completions: list, **columns) -> list[float | None]:
-        refs = columns.get(self.reference_column) or [None] * len(completions)
-        gate = self._functional(prompts, completions, columns)
-        rows: list[RowScore] = []
-        for completion, ref, failed in zip(completions, refs, gate, strict=False):
-            rows.append(RowScore(self.failure_value, failed) if failed and ref else self._safe_row(completion, ref))
-        self.last_details = [r.to_json() for r in rows]
-        return [r.value for r in rows]
+    def score_rows(self, completions: Sequence[Any], rows: Sequence[Mapping[str, Any]]) -> list[RowResult]:
+        gate = self._functional(completions, rows)
+        scores: list[RowScore] = []
+        for completion, row, failed in zip(completions, rows, gate, strict=True):
+            ref = row.get(self.reference_column)
+            if failed and ref:
+                value = None if failed.startswith("not judged") else self.failure_value
+                scores.append(RowScore(value, failed))
+            else:
+                named = row.get(self.top_column) if self.top_column else None
+                scores.append(self._safe_row(completion, ref if isinstance(ref, str) else None,
+                                             named if isinstance(named, str) and named else None))
+        self.last_details = [r.to_json() for r in scores]
+        return [RowResult(r.value, r.status, r.reason) for r in scores]
 
-    def _safe_row(self, completion, reference: str | None) -> RowScore:
+    def _safe_row(self, completion, reference: str | None, cand_top: str | None = None) -> RowScore:
         try:
-            top = self.top or (self._reference(reference).elab.top if reference else "") or "TopModule"
+            top = cand_top or self.top or (self._reference(reference).elab.top if reference else "") or "TopModule"
             code = completion_code(completion, top).code or completion_text(completion)
-            row = self.score_row(code, reference)
+            row = self.score_row(code, reference, cand_top)
+        except RtlgenError as exc:  # a tool or the sandbox missing, a bad top: the row, not the trainer
+            log.warning("area_delay: row not scored: %s", exc)
+            return RowScore(None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         except Exception as exc:  # a reward worker must never take down the trainer
             log.exception("area_delay: row could not be scored")
             return RowScore(None, f"internal error: {type(exc).__name__}: {exc}")

@@ -50,7 +50,9 @@ class SimulationConfig:
     shaped: bool = field(default=True, metadata=help_("partial credit from the bench's tagged mismatch count"))
     shaped_max: float = field(default=0.5, metadata=help_("best partial credit; below pass_value so passing wins"))
     failure_value: float = field(default=0.0, metadata=help_("no code, forbidden, compile error, crash, prints"))
-    forbid_prints: bool = field(default=True, metadata=help_("a design with $display & co earns failure_value"))
+    forbid_prints: bool = field(default=True, metadata=help_(
+        "a design with $display & co earns failure_value: synthesisable RTL prints nothing, and a policy must not "
+        "learn to print verdicts even where the judge ignores them"))
     judge: JudgeSettings = field(default_factory=JudgeSettings, metadata=help_("sandbox and judge settings"))
 
 
