@@ -1,4 +1,5 @@
-"""`rtlgen data fetch|verify verilogeval|rtllm`: get benchmark data at pinned commits, check it is intact."""
+"""`rtlgen data fetch|verify verilogeval|rtllm`: get benchmark data at pinned commits, check it is intact.
+`rtlgen data build CONFIG.yaml --out DIR`: run a training-data pipeline (``rtlgen.datasets.pipeline``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import typer
 from rtlgen.errors import DataMissingError, InputError
 from rtlgen.outdir import ensure_out_dir
 
-data_app = typer.Typer(help="Fetch and verify benchmark data.", no_args_is_help=True)
+data_app = typer.Typer(help="Fetch and verify benchmark data; build training data.", no_args_is_help=True)
 DATASETS = ("verilogeval", "rtllm")
 _LAYOUT = {"verilogeval": {"v1", "v2"}, "rtllm": {"v1.1", "v2.0"}}
 _TITLES = {"verilogeval": "VerilogEval", "rtllm": "RTLLM"}
@@ -75,6 +76,29 @@ def verify(name: str = typer.Argument(..., help="dataset name: verilogeval or rt
         raise DataMissingError(f"{len(bad)} of {len(manifest['files'])} files missing or changed under {path}, "
                                f"e.g. {bad[0]}; re-run `rtlgen data fetch {name}`")
     print(f"{name} at {path}: all {len(manifest['files'])} files match the pinned manifest")
+
+
+@data_app.command("build")
+def build(config: Path = typer.Argument(..., help="pipeline YAML (see rtlgen/datasets/configs/corpus.yaml)"),
+          out: Path = typer.Option(..., "--out", help="build folder; running again resumes it"),
+          overrides: list[str] = typer.Option([], "--set", help="KEY=VALUE over the YAML; stages.NAME.KEY for a stage"),
+          progress: bool = typer.Option(True, help="progress bars on stderr"),
+          as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+    """Run a dataset pipeline: sources, stages (each resumable), export, dataset card."""
+    from rtlgen.datasets.pipeline import build as run_build
+    from rtlgen.datasets.pipeline import load_pipeline
+
+    cfg = load_pipeline(config, [*overrides, *([] if progress else ["progress=false"])])
+    ensure_out_dir(out, what="--out")
+    result = run_build(cfg, out)
+    if as_json:
+        print(json.dumps({"out": str(result.out_dir), "samples": result.samples, "exported": result.exported,
+                          "counts": {c.stage: c.to_json() for c in result.counts}, "card": str(result.card)}))
+        return
+    for c in result.counts:
+        drops = ", ".join(f"{k} {v}" for k, v in sorted(c.dropped.items(), key=lambda kv: -kv[1])) or "none"
+        print(f"{c.stage}: {c.n_in} in, {c.n_out} out ({drops})")
+    print(f"{result.samples} samples; card {result.card}")
 
 
 def register(app: typer.Typer) -> None:

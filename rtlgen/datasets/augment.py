@@ -235,7 +235,8 @@ class Augment(Stage):
                      "prompt_version": self.prompts.version, "description_level": level,
                      "difftb": {"mismatches": check.difftb.mismatches, "samples": check.difftb.samples},
                      "formal": check.formal.to_json() if check.formal else None,
-                     "bench_top": "tb", "reference_top": d.bench.reference_top}
+                     "bench_top": "tb", "reference_top": d.bench.reference_top,
+                     self.name: {"teacher": opts.teacher, "prompt_version": self.prompts.version}}
             out.append(s.evolve(self.name, id=aug_id, code=code, testbench=d.testbench, reference=d.reference,
                                 meta={**s.meta, **facts}))
         return out

@@ -213,5 +213,7 @@ class Describe(Stage):
                 out.append(Dropped(s.id, self.name, DropReason.TEACHER_GARBAGE.value, f"{bad[0]}: {bad[1]}"))
                 continue
             out.append(s.evolve(self.name, descriptions={**s.descriptions, **texts},
-                                meta={**s.meta, "teacher": opts.teacher, "prompt_version": self.prompts.version}))
+                                meta={**s.meta, "teacher": opts.teacher, "prompt_version": self.prompts.version,
+                                      self.name: {"teacher": opts.teacher,
+                                                  "prompt_version": self.prompts.version}}))
         return out

@@ -63,5 +63,5 @@ class Stage(abc.ABC):
     def process(self, batch: Sequence[Sample]) -> list[Sample | Dropped]:
         """Outputs for ``batch``: kept or derived samples and drops with reasons."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook
         """Release what the stage holds (a teacher, a session)."""
