@@ -208,7 +208,8 @@ def test_describe_stage(tmp_path):
     stage = Describe(DescribeOptions(teacher=spec), StageContext(out_dir=tmp_path))
     out = stage.process([Sample("a", COUNTER, "counter"), Sample("b", COUNTER, "counter")])
     assert isinstance(out[0], Sample) and out[0].descriptions["blocks"].startswith("1.")
-    assert out[0].meta == {"teacher": spec, "prompt_version": "teacher-v1"}
+    assert out[0].meta == {"teacher": spec, "prompt_version": "teacher-v1",
+                           "describe": {"teacher": spec, "prompt_version": "teacher-v1"}}
     assert isinstance(out[1], Dropped) and out[1].reason == "teacher_garbage"
 
 
