@@ -111,7 +111,7 @@ def rl_row(s: Sample, o: ExportOptions) -> dict | None:
     return {**_common(s), "prompt": prompt_for(s, o), "testbench": s.testbench, "reference": s.reference}
 
 
-def export(samples: Sequence[Sample], out: Path, o: ExportOptions) -> dict[str, dict[str, int]]:
+def export(samples: Sequence[Sample], out: Path, o: ExportOptions, *, progress: bool = True) -> dict[str, dict[str, int]]:
     """Write every form and format; returns rows per form and split."""
     forms: dict[str, dict[str, list[dict]]] = {"sft": {k: [] for k in SPLITS}, "rl": {k: [] for k in SPLITS}}
     for s in samples:
@@ -127,13 +127,25 @@ def export(samples: Sequence[Sample], out: Path, o: ExportOptions) -> dict[str, 
                 with (out / form / f"{split}.jsonl").open("w", encoding="utf-8") as fh:
                     fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
         if ExportFormat.HF in o.formats and any(splits.values()):
-            _save_hf(splits, out / "hf" / form)
+            _save_hf(splits, out / "hf" / form, progress)
     return {form: {k: len(v) for k, v in splits.items()} for form, splits in forms.items()}
 
 
-def _save_hf(splits: dict[str, list[dict]], path: Path) -> None:
+def _save_hf(splits: dict[str, list[dict]], path: Path, progress: bool) -> None:
     import datasets
+    from datasets.utils.logging import disable_progress_bar, enable_progress_bar, is_progress_bar_enabled
 
+    was_enabled = is_progress_bar_enabled()
+    if not progress:
+        disable_progress_bar()
+    try:
+        _write_hf(datasets, splits, path)
+    finally:
+        if was_enabled:
+            enable_progress_bar()
+
+
+def _write_hf(datasets, splits: dict[str, list[dict]], path: Path) -> None:
     columns = next(iter(r for rows in splits.values() for r in rows)).keys()
     parts = {}
     for split, rows in splits.items():

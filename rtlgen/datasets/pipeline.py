@@ -35,6 +35,8 @@ STAGE_ERROR = "stage_error"  # a stage raised on this sample: a bug, counted rat
 DUPLICATE_ID = "duplicate_id"
 
 
+GENERATORS = ("families",)  # stages that make samples from their options alone, so may come first
+
 @dataclass(frozen=True)
 class StageEntry:
     stage: str = field(metadata=help_("registered stage name (ingest, split, close, parses, ..., dedup, decontam)"))
@@ -120,8 +122,10 @@ def load_pipeline(path: str | Path | None, overrides: Sequence[str] = (), data: 
             entry["options"] = merge(entry.get("options") or {}, sub)
     tree["stages"] = stages
     cfg = from_mapping(PipelineConfig, tree)
-    if not cfg.sources:
-        raise InputError("the pipeline config lists no sources; add at least one under 'sources:'")
+    generates = bool(cfg.stages) and cfg.stages[0].stage in GENERATORS
+    if not cfg.sources and not generates:
+        raise InputError("the pipeline config lists no sources; add at least one under 'sources:' (or start the "
+                         f"stages with a generator: {', '.join(GENERATORS)})")
     names = [s.name for s in cfg.sources]
     if len(set(names)) != len(names):
         raise InputError(f"source names must be unique (they prefix sample ids), not {names}")
@@ -170,7 +174,7 @@ def build(cfg: PipelineConfig, out_dir: str | Path) -> BuildResult:
             stage.close()
         counts.append(count)
         _write_counts(out, counts)
-    exported = export(samples, out / "export", cfg.export)
+    exported = export(samples, out / "export", cfg.export, progress=cfg.progress)
     from rtlgen.datasets.card import write_card
 
     policy = _policy(cfg)
@@ -206,7 +210,8 @@ def run_stage(stage: Stage, inputs: Sequence[Sample], path: Path, fingerprint: s
     state = stagefile.read(path)
     stagefile.start(path, stage.name, fingerprint, state)
     pending = [s for s in _unique(inputs) if s.id not in state.done]
-    batches = [pending] if stage.whole and pending else \
+    # a whole stage runs once even on empty input: a generator (families) makes samples from nothing
+    batches = [pending] if stage.whole and (pending or not state.samples) else \
         [pending[i:i + batch_size] for i in range(0, len(pending), max(1, batch_size))]
     emitted = {s.id for s in state.samples}
     bar = _bar(len(inputs), len(inputs) - len(pending), stage.name, progress)
