@@ -49,6 +49,8 @@ class StageEntry:
 class SandboxOptions:
     cache_dir: str = field(default="", metadata=help_("tool result cache ('' = the user cache, 'none' = off)"))
     workers: int = field(default=0, metadata=help_("concurrent tool jobs (0: one per core)"))
+    executor: str = field(default="", metadata=help_(
+        "where tool jobs run: local | remote:URL | ray:ADDRESS ('' = $RTLGEN_EXECUTOR, else local)"))
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,8 @@ def resolved(cfg: PipelineConfig) -> dict:
 def _sandbox(o: SandboxOptions):
     from rtlgen.sandbox import default_cache_dir, default_sandbox
 
-    return default_sandbox(None if o.cache_dir == "none" else (o.cache_dir or default_cache_dir()))
+    return default_sandbox(None if o.cache_dir == "none" else (o.cache_dir or default_cache_dir()),
+                           executor=o.executor or None)
 
 
 def build(cfg: PipelineConfig, out_dir: str | Path) -> BuildResult:
