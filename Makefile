@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 export RTLGEN_SHARED := $(SHARED)
 
-.PHONY: setup tools venv demo test lint bench clean
+.PHONY: setup tools venv demo test ray-test lint bench clean
 
 setup: tools venv
 
@@ -43,8 +43,12 @@ demo: setup
 
 # pytest exits 5 when it collected no test: that is a failure here, said in words.
 test: setup
-	@$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+	@$(PY) -m pytest -q -m "not cluster" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
+
+# heavy checks, each run before a release, never by `make test` (CI time)
+ray-test: setup
+	$(PY) -m pytest -q -m cluster tests/test_ray_executor.py
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -58,3 +62,4 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+include docker/compose.mk

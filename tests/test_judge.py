@@ -203,15 +203,43 @@ def test_verilator_judge(tmp_path):
     assert verdicts[-1].category is FC.FORBIDDEN
 
 
-def test_stale_job_dirs_are_removed(tmp_path):
-    from rtlgen.sandbox.runner import remove_stale_job_dirs
+def _leave_a_job_dir(root: str, hold: bool) -> None:
+    import time
+    from pathlib import Path
+
+    from rtlgen.sandbox.jobdirs import new_job_dir
+
+    d = new_job_dir(Path(root), "rtlgen-job-")
+    print(d, flush=True)
+    if hold:
+        time.sleep(60)
+
+
+def test_stale_job_dirs_are_removed_only_when_their_owner_is_gone(tmp_path):
+    """Judged by the owner's lock, never by a pid (pids mean nothing across pid namespaces)."""
+    import subprocess
+    import sys
+
+    from rtlgen.sandbox.jobdirs import remove_stale_job_dirs
 
     root = tmp_path / "jobs"
-    dead = root / "rtlgen-job-999999999-abc"
-    live = root / f"rtlgen-job-{__import__('os').getpid()}-abc"
-    dead.mkdir(parents=True)
-    live.mkdir()
-    assert remove_stale_job_dirs(root) == 1 and not dead.exists() and live.exists()
+    root.mkdir()
+    code = "import sys; sys.path.insert(0, {!r}); from test_judge import _leave_a_job_dir; _leave_a_job_dir({!r}, {})"
+    here = str(__import__("pathlib").Path(__file__).parent)
+    live = subprocess.Popen([sys.executable, "-c", code.format(here, str(root), True)], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        live_dir = live.stdout.readline().strip()
+        dead = subprocess.run([sys.executable, "-c", code.format(here, str(root), False)], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        legacy = root / "rtlgen-job-999999999-abc"  # old naming, no owner lock: never removed
+        legacy.mkdir()
+        assert remove_stale_job_dirs(root) == 1
+        assert not __import__("os").path.exists(dead) and __import__("os").path.exists(live_dir) and legacy.exists()
+    finally:
+        live.kill()
+        live.wait()
+    assert remove_stale_job_dirs(root) == 1  # now its owner is gone too
 
 
 def _harden_names(text: str) -> str:

@@ -350,6 +350,30 @@ def default_out(task: str) -> Path:
     return Path("runs") / f"{task}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def _simulate(task: EvalTask, config: EvalConfig, pending: list, judged: list, decided: list, problems_by_id: dict,
+              sb: Sandbox, results_path: Path, done: dict) -> None:
+    """Run the official jobs and the judge's batch, appending each result to ``results_path`` as it arrives."""
+    with results_path.open("a") as fh:
+        def write(res: SampleResult) -> None:
+            done[res.key()] = res
+            fh.write(json.dumps(res.to_json()) + "\n")
+            fh.flush()
+
+        for res in decided:
+            write(res)
+        # longest first (costs measured by earlier runs), so a slow problem does not run alone at the end
+        costs = load_costs(task.name)
+        pending.sort(key=lambda x: -cost_of(costs, x.problem))
+        run_many(sb, [p.job for p in pending], workers=config.jobs,
+                 progress=config.task if config.progress else False,
+                 on_result=lambda i, r: write(judge(task, config.mode, pending[i], r)))
+        judged.sort(key=lambda x: -cost_of(costs, problems_by_id[x[0].task_id]))
+        make_judge(config, sb).judge_many(
+            [(task.dut_source(problems_by_id[s.task_id], s.code), bench) for s, bench in judged],
+            progress=config.task if config.progress else False,
+            on_result=lambda i, v: write(_record(judged[i][0], config.mode, strict_mod.to_verdict(v), v)))
+
+
 def run_eval(config: EvalConfig, *, backend: ModelBackend | None = None, sandbox: Sandbox | None = None) -> dict:
     """Judge every sample of ``config`` (resuming from ``config.out``); returns the summary dict.
 
@@ -399,25 +423,11 @@ def _run_eval(config: EvalConfig, *, backend: ModelBackend | None, sandbox: Sand
             or r.code_sha != _sha(s.code)]
     pending, decided, judged = plan(task, config.mode, todo, {p.task_id: p for p in problems}, config.timeout_s)
     sb = sandbox or make_sandbox(config)
-    with results_path.open("a") as fh:
-        def write(res: SampleResult) -> None:
-            done[res.key()] = res
-            fh.write(json.dumps(res.to_json()) + "\n")
-            fh.flush()
-
-        for res in decided:
-            write(res)
-        # longest first (costs measured by earlier runs), so a slow problem does not run alone at the end
-        costs = load_costs(task.name)
-        pending.sort(key=lambda x: -cost_of(costs, x.problem))
-        run_many(sb, [p.job for p in pending], workers=config.jobs,
-                 progress=config.task if config.progress else False,
-                 on_result=lambda i, r: write(judge(task, config.mode, pending[i], r)))
-        judged.sort(key=lambda x: -cost_of(costs, problems_by_id[x[0].task_id]))
-        make_judge(config, sb).judge_many(
-            [(task.dut_source(problems_by_id[s.task_id], s.code), bench) for s, bench in judged],
-            progress=config.task if config.progress else False,
-            on_result=lambda i, v: write(_record(judged[i][0], config.mode, strict_mod.to_verdict(v), v)))
+    try:
+        _simulate(task, config, pending, judged, decided, problems_by_id, sb, results_path, done)
+    finally:
+        if sandbox is None:
+            sb.close()  # a Ray executor's actors, a remote client's connections
     current = [done[(s.task_id, s.index, s.extraction)] for s in samples]
     save_costs(task.name, current)
     summary = report_mod.summarize(

@@ -28,4 +28,4 @@ def remote_executor(spec: ExecutorSpec, config: SandboxConfig, allow_unsafe: boo
 def ray_executor(spec: ExecutorSpec, config: SandboxConfig, allow_unsafe: bool) -> Executor:
     from rtlgen.sandbox.ray_executor import RayExecutor
 
-    return RayExecutor(spec.address, config=config, batch_size=config.batch_size)
+    return RayExecutor(spec.address, config=config, batch_size=config.batch_size, allow_unsafe=allow_unsafe)

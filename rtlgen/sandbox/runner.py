@@ -19,6 +19,7 @@ from rtlgen.sandbox import bwrap as bw
 from rtlgen.sandbox import fused
 from rtlgen.sandbox.executor import Executor, ExecutorKind
 from rtlgen.sandbox.job import Job, JobResult, KilledBy, Limits, Step, StepResult
+from rtlgen.sandbox.jobdirs import new_job_dir, remove_stale_job_dirs
 from rtlgen.sandbox.process import ProcessOutcome, open_channels, run_process
 from rtlgen.sandbox.session import SandboxSession
 from rtlgen.sandbox.settings import Backend, SandboxConfig
@@ -57,6 +58,11 @@ class LocalExecutor(Executor):
         self._jobs_root = Path(self.config.jobs_dir or os.environ.get("RTLGEN_JOBS_DIR") or tempfile.gettempdir())
 
     # -- public -----------------------------------------------------------------------------
+    @property
+    def jobs_root(self) -> Path:
+        """Where this executor makes job dirs."""
+        return self._jobs_root
+
     def run(self, job: Job) -> JobResult:
         return self._execute(job)
 
@@ -76,11 +82,9 @@ class LocalExecutor(Executor):
         return uid + 1 if job.split_uids and not step.private else uid
 
     def _new_job_dir(self, prefix: str) -> tuple[Path, int]:
-        """A fresh, empty directory for one job or session, and the private uid it will run as.
-        The name carries our pid, so a later run can remove what a killed one left behind."""
-        self._jobs_root.mkdir(parents=True, exist_ok=True)
-        remove_stale_job_dirs(self._jobs_root)
-        return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=self._jobs_root)), self._uids.acquire()
+        """A fresh, empty directory for one job or session, and the private uid it will run as. The name
+        carries this process's owner lock, so a later run can remove what a killed one left behind."""
+        return new_job_dir(self._jobs_root, prefix), self._uids.acquire()
 
     def _execute(self, job: Job) -> JobResult:
         job_dir, uid = self._new_job_dir("rtlgen-job-")
@@ -232,43 +236,6 @@ def _prepare_unfused(job_dir: Path, step: Step) -> None:
     for path in step.exec_only:
         if (job_dir / path).exists():
             (job_dir / path).chmod(0o755)
-
-
-_STALE_CHECKED: set[str] = set()
-_STALE_PREFIXES = ("rtlgen-job-", "rtlgen-session-")
-
-
-def remove_stale_job_dirs(root: Path) -> int:
-    """Remove job dirs that a killed rtlgen process left in ``root`` (their creator's pid is gone); once per
-    process and root. Returns how many were removed."""
-    key = str(root)
-    if key in _STALE_CHECKED:
-        return 0
-    _STALE_CHECKED.add(key)
-    removed = 0
-    try:
-        entries = list(os.scandir(root))
-    except OSError:
-        return 0
-    for entry in entries:
-        if not entry.name.startswith(_STALE_PREFIXES) or not entry.is_dir(follow_symlinks=False):
-            continue
-        m = re.match(r"rtlgen-(?:job|session)-(\d+)-", entry.name)
-        if not m or _alive(int(m.group(1))):
-            continue
-        shutil.rmtree(entry.path, ignore_errors=True)
-        removed += 1
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _text(data: bytes) -> str:
