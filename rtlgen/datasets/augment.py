@@ -97,7 +97,9 @@ def decide(verdict: JudgeVerdict, formal: FormalResult | None, require_formal: b
     """Keep a rewrite that passed the bench and that no formal check refuted."""
     if not verdict.passed:
         return RewriteCheck(verdict, formal, (), DropReason.REJECTED_DIFFTB, f"{verdict.category.value}: {verdict.reason}")
-    if formal is not None and formal.status is EquivStatus.NOT_EQUIVALENT:
+    if formal is not None and (formal.status is EquivStatus.NOT_EQUIVALENT or formal.rewrite_unsynthesisable):
+        # a rewrite Yosys cannot build where the original builds (a memory bomb, a construct it refuses) is not
+        # the same hardware, whatever a bench saw
         return RewriteCheck(verdict, formal, (DIFFTB,), DropReason.REJECTED_FORMAL, formal.reason)
     proof = formal.proof if formal is not None and formal.status is EquivStatus.EQUIVALENT else ""
     if require_formal and not proof:

@@ -59,6 +59,7 @@ class FormalResult:
     reason: str
     proof: str = ""  # "formal_comb" or "formal_bmc_<N>" when EQUIVALENT
     seconds: float = 0.0
+    rewrite_unsynthesisable: bool = False  # the original synthesises and the rewrite does not
 
     def to_json(self) -> dict:
         return {"status": self.status.value, "reason": self.reason, "proof": self.proof, "seconds": self.seconds}
@@ -132,7 +133,8 @@ def check_formal(reference: str | Elaboration, candidate: str, *, top: str, rese
     cand = eq.elaborate(candidate, top=top, sandbox=box, limits=limits, with_aig=False)
     if not cand.ok:
         status = EquivStatus.NOT_EQUIVALENT if cand.status is eq.ElabStatus.NO_TOP else EquivStatus.ERROR
-        return FormalResult(status, f"the rewrite does not synthesise: {cand.reason[:200]}")
+        return FormalResult(status, f"the rewrite does not synthesise: {cand.reason[:200]}",
+                            rewrite_unsynthesisable=True)
     if not (ref.flops or cand.flops):
         res = eq.compare(ref, cand, sandbox=box, limits=limits, sat_timeout_s=opts.sat_timeout_s)
         return FormalResult(res.status, res.reason, COMB_PROOF if res.equivalent else "",

@@ -112,6 +112,9 @@ def failure_value(component: Component, reward: Reward) -> float:
     return float(getattr(cfg, "failure_value", getattr(reward, "failure_value", 0.0)))
 
 
+FORGERY = frozenset({"forbidden", "prints"})  # simulation categories that mark an attempt to forge a verdict
+
+
 class CombinedReward(Reward):
     """Picklable TRL reward over picklable components (each creates its tools lazily per process)."""
 
@@ -169,8 +172,21 @@ class CombinedReward(Reward):
                                 strict=True):
                     out[i] = r
             found[component] = out
+        if sim is not None:
+            self._refuse_forgers(found, [r is not None and r.category in FORGERY for r in found[Component.SIMULATION]])
         self.last_components = found
         return self._combine(found, passed, rows)
+
+    def _refuse_forgers(self, found: dict[Component, list[RowResult | None]], forged: list[bool]) -> None:
+        """A design the judge refused as an attempt to forge (or one that prints) earns every component's
+        failure value: no format or lint credit for a well-formatted forgery."""
+        for component, rows in found.items():
+            if component is Component.SIMULATION:
+                continue
+            value = failure_value(component, self.components[component])
+            for i, bad in enumerate(forged):
+                if bad:
+                    rows[i] = RowResult(value, "forbidden", "the judge refused the design as a forgery attempt")
 
     def _combine(self, found: dict[Component, list[RowResult | None]], passed: list[bool],
                  rows: Sequence[Mapping[str, Any]]) -> list[RowResult]:

@@ -38,6 +38,8 @@ def decode_label(label: Any) -> tuple[dict[str, Any], str]:
         data = json.loads(label)
     except ValueError as exc:
         return {}, f"the label is not JSON: {exc}"
+    except RecursionError:
+        return {}, "the label is JSON nested too deeply"
     if not isinstance(data, dict):
         return {}, f"the label is JSON {type(data).__name__}, not an object with testbench/reference/top"
     return data, ""

@@ -103,7 +103,10 @@ class Job:
             raise InputError("a job needs at least one step")
         files = {}
         for name, data in dict(self.files).items():
-            files[_check_relative(name)] = data.encode() if isinstance(data, str) else bytes(data)
+            # surrogatepass: text that is not valid Unicode (a lone surrogate) still becomes bytes, and the tool
+            # refuses it, as it would any invalid UTF-8, instead of the job refusing to exist for the whole batch
+            files[_check_relative(name)] = data.encode("utf-8", "surrogatepass") if isinstance(data, str) \
+                else bytes(data)
         object.__setattr__(self, "files", files)
         object.__setattr__(self, "outputs", tuple(_check_relative(o) for o in self.outputs))
         object.__setattr__(self, "steps", tuple(self.steps))

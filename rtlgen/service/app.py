@@ -99,6 +99,8 @@ async def read_json(request: Request) -> dict[str, Any]:
         raise RequestError(400, "request body is not UTF-8 JSON") from None
     except json.JSONDecodeError as exc:
         raise RequestError(400, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise RequestError(400, "request body is nested too deeply; send a flat JSON object") from None
     if not isinstance(data, dict):
         raise RequestError(400, f"request body must be a JSON object, not {type(data).__name__}")
     return data

@@ -89,9 +89,9 @@ def _plain_job(code: str, files: dict[str, bytes], fetch: tuple[str, ...], stdin
     compile_argv = (find_tool("iverilog"), "-Wall", "-Winfloop", "-Wno-timescale", "-g2012", "-s", "tb", "-o",
                     "test.vvp", _SOURCE)
     steps = (Step(compile_argv, limits=Limits(wall_s=compile_s, cpu_s=compile_s, memory_mb=memory_mb)),
-             Step((find_tool("vvp"), "-n", "test.vvp"), stdin=(stdin or "").encode(),
+             Step((find_tool("vvp"), "-n", "test.vvp"), stdin=(stdin or "").encode("utf-8", "surrogatepass"),
                   limits=Limits(wall_s=run_s, cpu_s=run_s, memory_mb=memory_mb)))
-    return Job(steps=steps, files={**files, _SOURCE: code.encode()}, outputs=fetch, cacheable=False)
+    return Job(steps=steps, files={**files, _SOURCE: code.encode("utf-8", "surrogatepass")}, outputs=fetch, cacheable=False)
 
 
 def _plain(service: Service, job: Job) -> dict:

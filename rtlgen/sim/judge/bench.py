@@ -79,9 +79,9 @@ class Bench:
             return cached
         h = hashlib.sha256()
         for name, text in self.files.items():
-            h.update(name.encode() + b"\0" + text.encode() + b"\0")
+            h.update(name.encode("utf-8", "surrogatepass") + b"\0" + text.encode("utf-8", "surrogatepass") + b"\0")
         for name, text in sorted(self.data_files.items()):
-            h.update(b"data\0" + name.encode() + b"\0" + text.encode() + b"\0")
+            h.update(b"data\0" + name.encode("utf-8", "surrogatepass") + b"\0" + text.encode("utf-8", "surrogatepass") + b"\0")
         h.update(f"{self.top}\0{self.dut_top}\0{self.reference_top}\0{self.protocol.value}\0{self.timescale}\0"
                  f"{self.port_reference}".encode())
         object.__setattr__(self, "_digest", h.hexdigest())
