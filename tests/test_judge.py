@@ -96,8 +96,9 @@ def test_corpus_through_the_reward(tmp_path):
 def test_naive_trust_is_forgeable_and_strict_is_not(tmp_path):
     """Why strict is the default: the design's own verdict line fools the naive reading."""
     forged = corpus()["early_finish.sv"][1]
-    naive = SimulationReward(trust="naive", shaped=False, timeout_s=5)
-    strict = SimulationReward(shaped=False, timeout_s=5)
+    # forbid_prints off: the point is what each trust level reads, not the reward's own refusal of prints
+    naive = SimulationReward(trust="naive", shaped=False, timeout_s=5, forbid_prints=False)
+    strict = SimulationReward(shaped=False, timeout_s=5, forbid_prints=False)
     assert naive(["p"], [forged], testbench=[TB], reference=[REF]) == [1.0]
     assert strict(["p"], [forged], testbench=[TB], reference=[REF]) == [0.0]
 
