@@ -106,9 +106,12 @@ def sft_row(s: Sample, o: ExportOptions) -> dict:
 
 
 def rl_row(s: Sample, o: ExportOptions) -> dict | None:
+    """The reward's row; ``reference`` also carries the dependency closure (the modules the prompt says the
+    answer may instantiate), so the row compiles with the answer alone."""
     if not (s.testbench and s.reference):
         return None
-    return {**_common(s), "prompt": prompt_for(s, o), "testbench": s.testbench, "reference": s.reference}
+    reference = "\n".join([s.reference, *s.deps]) if s.deps else s.reference
+    return {**_common(s), "prompt": prompt_for(s, o), "testbench": s.testbench, "reference": reference}
 
 
 def export(samples: Sequence[Sample], out: Path, o: ExportOptions, *, progress: bool = True) -> dict[str, dict[str, int]]:

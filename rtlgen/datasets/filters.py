@@ -2,7 +2,7 @@
 
 Every tool check runs the module together with its dependency closure (``deps``, then ``code``) as one
 file, through the project's own job builders (``rtlgen.sim.icarus.icarus_syntax_job``,
-``rtlgen.sim.verilator.lint_job``, ``rtlgen.synth.frontend.frontend_job``) and
+``rtlgen.sim.verilator.lint_job``, ``synth_job`` here: ``synth -top TOP -flatten``) and
 ``rtlgen.sandbox.run_many`` on the build's sandbox with its result cache: these files are untrusted.
 A failing sample is dropped with a reason (``compile_error``, ``timeout``, ...) and the first line of
 the tool's complaint.
@@ -28,6 +28,7 @@ class FilterDrop(enum.StrEnum):
     COMPILE_ERROR = "compile_error"
     LINT_ERROR = "lint_error"
     SYNTH_ERROR = "synth_error"
+    SYNTH_REFUSED = "synth_refused"  # the screen refused the text before Yosys saw it (`include, $readmemh)
     TIMEOUT = "timeout"  # a tool ran past its wall-clock or CPU limit
     KILLED = "killed"  # another limit (memory, output, file size)
     TOO_SMALL = "too_small"
@@ -87,7 +88,8 @@ class _ToolFilter(Stage):
                 jobs.append(self.job(s))
                 where.append(i)
             except Exception as exc:  # noqa: BLE001 - an input the builder refuses (a bad top name)
-                out[i] = Dropped(s.id, self.name, self.reason.value, " ".join(str(exc).split())[:240])
+                reason = FilterDrop.SYNTH_REFUSED if isinstance(exc, _Refused) else self.reason
+                out[i] = Dropped(s.id, self.name, reason.value, " ".join(str(exc).split())[:240])
         for i, res in zip(where, run_many(self.ctx.get_sandbox(), jobs, workers=self.ctx.workers), strict=True):
             out[i] = self.judge(batch[i], res)
         return out  # type: ignore[return-value]
@@ -117,28 +119,92 @@ class Lints(_ToolFilter):
         return lint_job({"design.sv": full_text(s)}, top=s.top or None, limits=self.limits())
 
 
+class SynthMode(enum.StrEnum):
+    SYNTH = "synth"  # Yosys ``synth -top TOP -flatten`` to a gate netlist; its cell count goes in meta
+    ELABORATE = "elaborate"  # elaboration only, as the equivalence checker does it (faster, no abc)
+
+
+@dataclass(frozen=True)
+class SynthOptions(ToolOptions):
+    mode: SynthMode = field(default=SynthMode.SYNTH, metadata=help_(
+        "synth: a full Yosys synth to a netlist; elaborate: hierarchy/proc/flatten checks only"))
+
+
+def synth_script(top: str | None, preprocess: bool) -> str:
+    """Verilog -> a flattened gate netlist and its ``stat`` (``stat.txt``); the netlist itself is not kept.
+    ``setundef -zero`` after synth: an ``'x`` is a don't-care in the netlist that is counted (before synth
+    it would zero the enables of memory read ports and trip an assertion in Yosys 0.23's memory passes)."""
+    from rtlgen.synth.equivalence import READ_FLAGS
+
+    return "\n".join([
+        f"read_verilog {READ_FLAGS}{'' if preprocess else ' -nopp'} design.sv",
+        f"hierarchy -check -top {top}" if top else "hierarchy -check -auto-top",
+        f"synth -top {top} -flatten" if top else "synth -auto-top -flatten",
+        "setundef -zero", "opt_clean", "tee -q -o stat.txt stat", ""])
+
+
+def synth_job(text: str, top: str | None, limits: Limits) -> Job:
+    """One sandboxed Yosys run of ``synth_script``; only ``stat.txt`` comes back (and goes in the cache)."""
+    from rtlgen.sandbox import Step, find_tool
+    from rtlgen.synth.screen import uses_preprocessor
+
+    if top is not None and not _TOP_NAME.match(top):
+        raise ValueError(f"top must be a plain Verilog identifier, not {top!r}")
+    return Job(steps=(Step((find_tool("yosys"), "-q", "-s", "synth.ys")),),
+               files={"design.sv": text, "synth.ys": synth_script(top, uses_preprocessor(text))},
+               limits=limits, outputs=("stat.txt",))
+
+
+_TOP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+_STAT = {"cells": re.compile(r"Number of cells:\s+(\d+)"), "wires": re.compile(r"Number of wires:\s+(\d+)"),
+         "wire_bits": re.compile(r"Number of wire bits:\s+(\d+)")}
+
+
+def parse_stat(text: str) -> dict[str, int]:
+    """Cells, wires and wire bits of the top's ``stat`` (the last figures printed: the flattened top)."""
+    return {k: int(found[-1]) for k, rx in _STAT.items() if (found := rx.findall(text))}
+
+
 class Synthesises(_ToolFilter):
-    """Yosys elaboration to a checked, flattened netlist, as the equivalence checker does it
-    (``rtlgen.synth.equivalence.elaborate_job``: hierarchy, proc, flatten, no combinational loops,
-    memories). The AIGER tail that follows is for size only: when it is written, its inputs, latches,
-    outputs and AND gates go in ``meta["synthesises"]``; it does not decide."""
+    """Yosys synthesis of the module with its closure (mode ``synth``): ``synth -top TOP -flatten`` to a
+    gate netlist; the netlist's cell and wire counts go in ``meta["synthesises"]``.
+    Mode ``elaborate``: only the equivalence checker's elaboration (``rtlgen.synth.equivalence.
+    elaborate_job``: hierarchy, proc, flatten, no combinational loops, memories), with the size of its
+    AIGER tail in meta. Either way the text is screened first (``rtlgen.synth.screen``: no
+    `` `include``, no ``$readmemh``, ...) and a refused module is dropped ``synth_refused``."""
 
     name = "synthesises"
+    Options = SynthOptions
     reason = FilterDrop.SYNTH_ERROR
 
     def job(self, s: Sample) -> Job:
+        from rtlgen.synth.screen import screen_verilog
+
+        text = full_text(s)
+        refusal = screen_verilog(text)
+        if refusal:
+            raise _Refused(refusal)
+        if self.options.mode is SynthMode.SYNTH:
+            return synth_job(text, s.top or None, self.limits())
         from rtlgen.synth.equivalence import elaborate_job
 
-        job = elaborate_job(full_text(s), s.top or None, self.limits())
+        job = elaborate_job(text, s.top or None, self.limits())
         return dataclasses.replace(job, outputs=("design.aig",))  # not the JSON netlists: they would fill the cache
 
     def judge(self, s: Sample, res: JobResult) -> Sample | Dropped:
         if res.killed_by is not KilledBy.NONE or not res.steps or not res.steps[0].ok:
             return self.drop(s, res)
+        if self.options.mode is SynthMode.SYNTH:
+            stat = parse_stat(res.outputs.get("stat.txt", b"").decode(errors="replace"))
+            return s.with_meta(self.name, synthesises={"mode": SynthMode.SYNTH.value, **stat})
         aig = res.outputs.get("design.aig", b"")
         header = aig[:100].split(b"\n", 1)[0].split() if aig.startswith(b"aig ") else []
         size = dict(zip(("inputs", "latches", "outputs", "ands"), (int(x) for x in header[2:6]), strict=False))
-        return s.with_meta(self.name, synthesises=size)
+        return s.with_meta(self.name, synthesises={"mode": SynthMode.ELABORATE.value, **size})
+
+
+class _Refused(Exception):
+    """The screen refused the text before any tool saw it."""
 
 
 @dataclass(frozen=True)
