@@ -34,7 +34,7 @@ def _problem_list(problems: str | None) -> tuple[str, ...]:
     return names
 
 
-FAMILIES = {"verilogeval": "verilogeval-", "rtllm": "rtllm-"}
+FAMILIES = {"verilogeval": "verilogeval-", "rtllm": "rtllm-", "jsonl": "jsonl"}
 
 
 def evaluate(
@@ -104,6 +104,8 @@ def evaluate(
 
 
 eval_app.command("verilogeval", help="Score samples on a VerilogEval task (v1 human/machine, v2).")(evaluate)
+eval_app.command("jsonl", help="Score samples on problems from an RL-form JSONL (prompt, testbench, reference, "
+                  "top; --data-dir FILE.jsonl), e.g. a dataset export's held-out split.")(evaluate)
 eval_app.command("rtllm", help="Score samples on RTLLM v1.1 or v2.0 (official or strict; upstream or fixed data).")(
     evaluate)
 

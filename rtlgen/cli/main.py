@@ -25,7 +25,7 @@ def _root() -> None:
     """LLM-driven hardware design with sandboxed EDA tools."""
 
 
-COMMAND_MODULES = ("doctor", "sim", "eval", "data", "synth", "spec2rtl", "serve")
+COMMAND_MODULES = ("doctor", "sim", "eval", "data", "synth", "spec2rtl", "train", "serve")
 
 
 @functools.cache  # once per process: main() is called many times in-process by the tests

@@ -22,6 +22,7 @@ TASKS: Registry = Registry("task", {
     "verilogeval-v2-code-complete": "rtlgen.evals.tasks.verilogeval_v2:CODE_COMPLETE",
     "rtllm-v1.1": "rtlgen.evals.tasks.rtllm:V1_1",
     "rtllm-v2.0": "rtlgen.evals.tasks.rtllm:V2_0",
+    "jsonl": "rtlgen.evals.tasks.jsonl_task:TASK",  # RL-form JSONL (prompt, testbench, reference, top): held-out sets
 }, cutoff=0.4)
 
 

@@ -1,4 +1,5 @@
-"""``hf:PATH_OR_ID[?adapter=PATH&dtype=...&device=...&batch_size=...]``: local generation with transformers.
+"""``hf:PATH_OR_ID[?adapter=PATH&dtype=...&device=...&batch_size=...&max_new_tokens=...]``: local generation
+with transformers.
 
 Batched generation with left padding, an optional peft LoRA adapter, the tokenizer's chat template when it
 has one (else a plain rendering, see ``render_plain``), stop at EOS, device auto-selected (cuda if present).
@@ -9,6 +10,7 @@ Hub ids work when the weights are already in the local cache or network access i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -47,10 +49,11 @@ class HFBackend(ModelBackend):
         "dtype": f"weights dtype: {', '.join(sorted(set(_DTYPES)))}",
         "device": "auto (cuda if available), cpu, cuda or cuda:N",
         "batch_size": "prompts per forward batch (default 8)",
+        "max_new_tokens": "cap on tokens generated per completion (default: the caller's limit)",
     }
 
     def __init__(self, path: str, adapter: str | None = None, dtype: str = "auto", device: str = "auto",
-                 batch_size: int = 8) -> None:
+                 batch_size: int = 8, max_new_tokens: int | None = None) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -58,6 +61,7 @@ class HFBackend(ModelBackend):
             raise InputError(f"hf dtype {dtype!r} unknown; use one of {', '.join(sorted(_DTYPES))}")
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
         self.batch_size = max(1, batch_size)
+        self.max_new_tokens = max_new_tokens  # a small model that never learned EOS stops here, not at 1024
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path)
             torch_dtype = _DTYPES[dtype] if _DTYPES[dtype] == "auto" else getattr(torch, _DTYPES[dtype])
@@ -87,7 +91,8 @@ class HFBackend(ModelBackend):
         if adapter is not None:
             check_model_dir(adapter, "LoRA adapter directory", "adapter_config.json")
         return {"path": _check_target(spec.target), "adapter": adapter, "dtype": dtype, "device": device,
-                "batch_size": spec.int_option("batch_size", 8, minimum=1, maximum=4096)}
+                "batch_size": spec.int_option("batch_size", 8, minimum=1, maximum=4096),
+                "max_new_tokens": spec.int_option("max_new_tokens", 0, minimum=1, maximum=1_000_000) or None}
 
     @classmethod
     def from_spec(cls, spec: ModelSpec) -> HFBackend:
@@ -105,6 +110,8 @@ class HFBackend(ModelBackend):
 
     def generate(self, prompts: Sequence[Prompt], params: SamplingParams) -> list[list[str]]:
         texts = [self.render(p) for p in prompts]
+        if self.max_new_tokens is not None and params.max_new_tokens > self.max_new_tokens:
+            params = dataclasses.replace(params, max_new_tokens=self.max_new_tokens)
         greedy = params.temperature <= 0
         rounds = 1 if greedy else params.n  # greedy completions are identical: decode once, repeat
         out: list[list[str]] = [[] for _ in texts]
