@@ -19,6 +19,8 @@ import time
 import traceback
 from pathlib import Path
 
+from verilog_fixtures import INVERTER_REF, INVERTER_TB
+
 from rtlgen.sandbox import Job, JobResult, Limits, Sandbox, SandboxConfig, build_sandbox
 from rtlgen.sandbox.ray_cluster import LoopbackCluster
 from rtlgen.sandbox.ray_executor import RayExecutor
@@ -28,17 +30,8 @@ from rtlgen.sim.judge import Bench, Judge, JudgeConfig, JudgeLimits
 ATTACKS = Path(__file__).parent / "judge_attacks"
 JUDGED = ("honest_correct.sv", "honest_half.sv", "print_verdict.sv", "early_finish.sv", "force_release.sv",
           "ref_instance.sv", "hier_ref.sv", "stop_fatal.sv")
-REF = "module RefModule(input [3:0] a, output [3:0] y); assign y = ~a; endmodule\n"
-TB = """`timescale 1ps/1ps
-module tb;
-  reg [3:0] a; wire [3:0] y, y_ref; integer i, errors = 0;
-  TopModule dut(.a(a), .y(y)); RefModule ref0(.a(a), .y(y_ref));
-  initial begin
-    for (i = 0; i < 16; i = i + 1) begin a = i; #1; if (y !== y_ref) errors = errors + 1; end
-    $display("Mismatches: %0d in %0d samples", errors, 16); $finish;
-  end
-endmodule
-"""
+REF = INVERTER_REF
+TB = "`timescale 1ps/1ps\n" + INVERTER_TB
 BENCH = Bench({"test.sv": TB, "ref.sv": REF}, top="tb", dut_top="TopModule", reference_top="RefModule")
 FAST = JudgeLimits(run_wall_s=5, compile_wall_s=10, memory_mb=1024, output_bytes=200_000, file_size_mb=8)
 GOOD = "module TopModule(input [3:0] a, output [3:0] y); assign y = ~a; endmodule"

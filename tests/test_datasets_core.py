@@ -8,9 +8,7 @@ reference), and resuming a build killed mid-stage.
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from build_kill import kill_after_batches
 
 from rtlgen.datasets.licenses import LicensePolicy, LicenseVerdict, classify, spdx_from_header, spdx_from_license_text
 from rtlgen.datasets.pipeline import build, load_pipeline
@@ -291,20 +290,7 @@ def test_killed_build_resumes_where_it_stopped(tmp_path, shared):
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "rtlgen.cli.main", "data", "build", str(tmp_path / "c.yaml"), "--out", str(out)]
-    proc = subprocess.Popen(argv, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    target = out / "03-compiles.jsonl"
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            if target.exists() and target.read_text().count('"kind": "done"') >= 2:
-                break
-            time.sleep(0.01)
-        assert proc.poll() is None, "the build ended before it could be killed"
-        os.killpg(proc.pid, signal.SIGKILL)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+    target = kill_after_batches(argv, REPO, out, "03-compiles.jsonl", 2, timeout_s=60)
     before = target.read_text()
     done_before = before.count('"kind": "done"')
     assert done_before >= 2 and not (out / "README.md").exists()

@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+from build_kill import kill_after_batches
 
 REPO = Path(__file__).resolve().parent.parent
 SLICE = (("dpretet/async_fifo", 10), ("olofk/serv", 10), ("aolofsson/oh", 10))  # small, plain Verilog files
@@ -217,28 +215,9 @@ def _config(shared: Path, tmp: Path) -> Path:
     return tmp / "e2e.yaml"
 
 
-def _done_lines(path: Path) -> int:
-    return path.read_text().count('"kind": "done"') if path.exists() else 0
-
-
 def _kill_in_augment(argv: list[str], out: Path) -> str:
     """Start the build, kill its process group once augmentation has finished a batch; the file as cut."""
-    proc = subprocess.Popen(argv, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 240
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            found = sorted(out.glob("*-augment.jsonl"))
-            if found and _done_lines(found[0]) >= 1:
-                break
-            time.sleep(0.01)
-        assert proc.poll() is None, "the build ended before it could be killed"
-        os.killpg(proc.pid, signal.SIGKILL)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-    return next(out.glob("*-augment.jsonl")).read_text()
+    return kill_after_batches(argv, REPO, out, "*-augment.jsonl", 1, timeout_s=240).read_text()
 
 
 @pytest.fixture(scope="module")

@@ -5,21 +5,14 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from verilog_fixtures import INVERTER_REF, INVERTER_TB
 
 from rtlgen.rewards.simulation import SimulationReward
 
 pytestmark = [pytest.mark.requires_iverilog, pytest.mark.requires_bwrap]
 
-REF = "module RefModule(input [3:0] a, output [3:0] y); assign y = ~a; endmodule\n"
-TB = """module tb;
-  reg [3:0] a; wire [3:0] y, y_ref; integer i, errors = 0;
-  TopModule dut(.a(a), .y(y)); RefModule ref0(.a(a), .y(y_ref));
-  initial begin
-    for (i = 0; i < 16; i = i + 1) begin a = i; #1; if (y !== y_ref) errors = errors + 1; end
-    $display("Mismatches: %0d in %0d samples", errors, 16); $finish;
-  end
-endmodule
-"""
+REF = INVERTER_REF
+TB = INVERTER_TB
 GOOD = "```verilog\nmodule TopModule(input [3:0] a, output [3:0] y); assign y = ~a; endmodule\n```"
 HALF = "module TopModule(input [3:0] a, output [3:0] y); assign y = a[0] ? ~a : a; endmodule"
 BROKEN = "module TopModule(input [3:0] a, output [3:0] y); assign y = ; endmodule"

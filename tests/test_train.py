@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from verilog_fixtures import INVERTER_TB
 
 from rtlgen.cli.main import main
 from rtlgen.config import load_config
@@ -22,15 +23,7 @@ from rtlgen.train.data import write_jsonl
 pytestmark = [pytest.mark.requires_torch, pytest.mark.requires_iverilog, pytest.mark.requires_bwrap,
               pytest.mark.slow]
 
-TB = """module tb;
-  reg [3:0] a; wire [3:0] y, y_ref; integer i, errors = 0;
-  TopModule dut(.a(a), .y(y)); RefModule ref0(.a(a), .y(y_ref));
-  initial begin
-    for (i = 0; i < 16; i = i + 1) begin a = i; #1; if (y !== y_ref) errors = errors + 1; end
-    $display("Mismatches: %0d in %0d samples", errors, 16); $finish;
-  end
-endmodule
-"""
+TB = INVERTER_TB
 OPS = {"invert": "~a", "copy": "a", "increment": "a + 4'd1"}
 
 

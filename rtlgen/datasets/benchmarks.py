@@ -61,12 +61,12 @@ def _load_task(name: str, explicit: str | None):
 
 def load_items(tasks: Sequence[str] = (), data_dirs: Mapping[str, str] | None = None
                ) -> tuple[list[BenchItem], list[TaskLoad]]:
-    from rtlgen.evals.registry import available_tasks
+    from rtlgen.evals.registry import published_benchmarks
 
     data_dirs = data_dirs or {}
     merged: dict[tuple[str, bool], list[tuple[str, str, str]]] = {}
     loads: list[TaskLoad] = []
-    for name in tasks or available_tasks():
+    for name in tasks or published_benchmarks():
         task, problems, path, problem = _load_task(name, data_dirs.get(name))
         loads.append(TaskLoad(name, len(problems), path, problem))
         for p in problems:

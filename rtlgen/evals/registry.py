@@ -35,6 +35,7 @@ class EvalTask(abc.ABC):
     name: str = ""
     VERSION: int = 1
     size: int = 0  # number of problems a complete data set has
+    published: bool = True  # a public benchmark (decontamination checks training data against every one)
     dut_top: str = "TopModule"  # module the sample must define
     tb_top: str = "tb"
     reference_top: str | None = None  # the bench's reference module; the judge checks port directions against it
@@ -105,6 +106,16 @@ TASKS.base = EvalTask  # checked on first use of each task
 
 def available_tasks() -> list[str]:
     return sorted(TASKS.names())
+
+
+def published_benchmarks() -> list[str]:
+    """Registered tasks that are public benchmarks (not a user's own JSONL of problems)."""
+    return [name for name in available_tasks() if _published(name)]
+
+
+def _published(name: str) -> bool:
+    obj = TASKS.get(name)
+    return bool(getattr(obj, "published", True))
 
 
 def get_task(name: str) -> EvalTask:

@@ -30,6 +30,7 @@ _CHAT = "chat:"  # Problem.description prefix marking a prompt stored as JSON ch
 
 class JsonlTask(EvalTask):
     name = "jsonl"
+    published = False  # the user's own problems (a held-out split): no benchmark to decontaminate against
     VERSION = 1
     dut_top = "TopModule"
     tb_top = "tb"
