@@ -16,6 +16,8 @@
 The bound: no run on C cores finishes before max(its longest job, total work / C), here from the
 sequential flow's own per-sample times (so the sandbox, the judge's checks and the hardening count as
 our overhead). Prints wall times, ratios to the sequential flow and to the bound, merges, slowest problems.
+With ``--repeat R`` each part runs R times, ours and the sequential flow alternating (so that both see the
+same load on a shared machine), and the medians of the wall times and of each pair's ratios are reported.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -110,26 +113,46 @@ def ours(tmp: Path, data_dir: str, name: str, completions: Path | None, cache: P
     return run_eval(cfg)
 
 
+def compare(label: str, runs: int, ours_run, seq_run, total: int) -> tuple[list[dict], list[tuple]]:
+    """``runs`` alternating pairs (ours, sequential); prints each pair and the medians."""
+    mine, theirs = [], []
+    for r in range(runs):
+        s = ours_run(r)
+        b = seq_run()
+        mine.append(s)
+        theirs.append(b)
+        lb = bound(b[0], b[3])
+        print(f"{label} run {r + 1}: ours {s['wall_s']:.2f} s, sequential {b[0]:.2f} s, bound {lb:.2f} s "
+              f"(longest {b[3]:.2f} s): speed-up {b[0] / s['wall_s']:.2f}x, ours / bound {s['wall_s'] / lb:.2f}",
+              flush=True)
+    med = statistics.median
+    ours_s, seq_s = med(s["wall_s"] for s in mine), med(b[0] for b in theirs)
+    lb = med(bound(b[0], b[3]) for b in theirs)
+    print(f"{label} medians of {runs}: ours {ours_s:.2f} s (pass@1 {mine[0]['pass_at_1']:.4f}), sequential "
+          f"{seq_s:.2f} s (passed {theirs[0][1]}/{total}), bound {lb:.2f} s (2-core: max(longest, total/"
+          f"{os.cpu_count()}))")
+    print(f"{label} median ratios: speed-up {med(b[0] / s['wall_s'] for s, b in zip(mine, theirs, strict=True)):.2f}x; "
+          f"ours / bound {med(s['wall_s'] / bound(b[0], b[3]) for s, b in zip(mine, theirs, strict=True)):.2f} (target <= 1.10)")
+    return mine, theirs
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=os.environ.get("RTLGEN_VERILOGEVAL_DIR", "../shared/verilog-eval"))
     ap.add_argument("--n", type=int, default=20, help="samples per problem in part 2 (< 2: skip it)")
+    ap.add_argument("--repeat", type=int, default=1, help="alternating runs of each part; medians reported")
+    ap.add_argument("--repeat-n", type=int, default=None, help="runs of part 2 (default: --repeat)")
     args = ap.parse_args()
     task = get_task(TASK)
     problems = task.load(Path(args.data_dir))
     golden = {p.task_id: task.golden(p) for p in problems}
     tmp = Path(tempfile.mkdtemp(prefix="ve-bench-"))
-    cache = tmp / "cache"  # fresh: nothing cached at the start
     try:
-        s1 = ours(tmp, args.data_dir, "n1", None, cache)
-        b1, b1_pass, per, longest1 = upstream_flow(problems, {k: [v] for k, v in golden.items()})
-        lb1 = bound(b1, longest1)
-        print(f"n=1   ours (strict, sandbox, cold cache): {s1['wall_s']:7.2f} s  passed {len(s1['passed'])}/156")
-        print(f"n=1   upstream-style sequential:          {b1:7.2f} s  passed {b1_pass}/156")
-        print(f"n=1   bound max(longest {longest1:.2f} s, total/{os.cpu_count()}): {lb1:.2f} s")
-        print(f"n=1   speed-up: {b1 / s1['wall_s']:.2f}x; ours / bound: {s1['wall_s'] / lb1:.2f} (target <= 1.10)")
-        print("slowest problems (upstream-style, n=1):")
-        for name, secs in sorted(per.items(), key=lambda kv: -kv[1])[:8]:
+        # each run of ours starts from a fresh, empty result cache
+        _, seq1 = compare("n=1 ", args.repeat, lambda r: ours(tmp, args.data_dir, f"n1-{r}", None, tmp / f"cache1-{r}"),
+                          lambda: upstream_flow(problems, {k: [v] for k, v in golden.items()}), len(problems))
+        print("slowest problems (upstream-style, n=1, last run):")
+        for name, secs in sorted(seq1[-1][2].items(), key=lambda kv: -kv[1])[:8]:
             print(f"  {name:32s} {secs:6.2f} s")
         if args.n < 2:
             return 0
@@ -137,14 +160,13 @@ def main() -> int:
         comp = tmp / "n20.jsonl"
         comp.write_text("".join(json.dumps({"task_id": k, "completion": ["[BEGIN]\n" + c + "\n[DONE]" for c in v]})
                                 + "\n" for k, v in multi.items()))
-        s20 = ours(tmp, args.data_dir, "n20", comp, tmp / "cache20")
-        b20, b20_pass, _, longest20 = upstream_flow(problems, multi)
-        lb20 = bound(b20, longest20)
-        print(f"n={args.n}  ours (strict, same programs once): {s20['wall_s']:7.2f} s  pass@1 {s20['pass_at_1']:.4f}; "
-              f"{s20['merged']} of {s20['samples_judged']} samples merged as the same program")
-        print(f"n={args.n}  upstream-style sequential:        {b20:7.2f} s  passed {b20_pass}/{156 * args.n}")
-        print(f"n={args.n}  bound (every sample run): {lb20:.2f} s")
-        print(f"n={args.n}  speed-up: {b20 / s20['wall_s']:.2f}x; ours / bound: {s20['wall_s'] / lb20:.2f}")
+        label = f"n={args.n}"
+        mine, _ = compare(label, args.repeat_n or args.repeat,
+                          lambda r: ours(tmp, args.data_dir, f"n{args.n}-{r}", comp, tmp / f"cache{args.n}-{r}"),
+                          lambda: upstream_flow(problems, multi), len(problems) * args.n)
+        s20 = mine[-1]
+        print(f"{label} ours: pass@1 {s20['pass_at_1']:.4f}; {s20['merged']} of {s20['samples_judged']} samples "
+              "merged as the same program (judged once)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -175,3 +175,25 @@ def test_data_dir_resolution(tmp_path, monkeypatch):
     assert resolve_data_dir(str(tmp_path / "flag")) == tmp_path / "flag"
     with pytest.raises(DataMissingError, match=r"from --data-dir\): run `rtlgen data fetch verilogeval`"):
         resolve_data_dir(str(tmp_path / "nothing"))
+
+
+@pytest.mark.requires_data
+@pytest.mark.requires_iverilog
+@pytest.mark.requires_bwrap
+def test_strict_run_hands_the_judge_its_costs_longest_first(tmp_path, shared, monkeypatch):
+    """The judge gets the cost model's estimate of every item, in the order it starts them: longest first."""
+    from rtlgen.evals import runner as runner_mod
+    from rtlgen.sim.judge import Judge
+
+    seen = {}
+    judge_many = Judge.judge_many
+
+    def spy(self, items, **kw):
+        seen["costs"] = kw.get("costs")
+        return judge_many(self, items, **kw)
+
+    monkeypatch.setattr(Judge, "judge_many", spy)
+    monkeypatch.setattr(runner_mod, "load_costs", lambda task: {"Prob005_notgate": 9.0, "Prob001_zero": 0.5})
+    summary = run_eval(_config(tmp_path, shared, model="golden", mode="strict"))
+    assert len(summary["passed"]) == 3
+    assert seen["costs"][0] == 9.0 and seen["costs"] == sorted(seen["costs"], reverse=True)

@@ -289,3 +289,40 @@ def test_synth_screen_refuses_macro_built_directives():
 
     assert "macro argument" in screen_verilog(MACRO_INCLUDE.format(target="/etc/passwd"))
     assert screen_verilog("`define W 8\nmodule m(output [`W-1:0] y); assign y = 0; endmodule\n") is None
+
+
+def test_preprocessing_is_skipped_only_where_it_is_the_identity(judge):
+    """A design the judge does not send through Icarus's preprocessor (plain ASCII with tabs and newlines, no
+    backtick) comes out of it unchanged, so the text checked is still the text compiled; anything else goes in."""
+    from rtlgen.sim.judge.jobs import preprocess_job, preprocessing_is_identity
+
+    edge = ['module m; initial $display("a\\\nb // c /* d"); endmodule', "/* open\n", '"open', "a\\", "",
+            "module \\esc+id (); endmodule\n", "x = 1'b1 \\\n;", "module m;\n\tassign y = a; // no newline"]
+    texts = [design for _, design in corpus().values()] + [TB, REF] + edge
+    plain = [t for t in texts if preprocessing_is_identity(SimulatorKind.ICARUS, t)]
+    assert len(plain) > len(edge) + 10
+    for k in range(0, len(plain), 16):
+        res = judge.sandbox.run(preprocess_job(SimulatorKind.ICARUS, plain[k:k + 16], FAST))
+        assert [s.stdout for s in res.steps] == plain[k:k + 16]
+    for text in ("`define X 1\n", "module m; endmodule\r\n", "// caf\u00e9\n", "a\x00b", "a\x0cb", "`"):
+        assert not preprocessing_is_identity(SimulatorKind.ICARUS, text)
+    assert not preprocessing_is_identity(SimulatorKind.VERILATOR, "module m; endmodule\n")
+
+
+def test_simulations_share_sandbox_starts_and_keep_their_verdicts(judge, monkeypatch):
+    """Distinct programs simulate several to a sandbox start (``LocalExecutor.run_batch``), longest first; a
+    flood or a wrong design in a batch decides its own verdict only, and every verdict is the one it gets alone."""
+    names = ["honest_correct.sv", "honest_half.sv", "flood.sv"]
+    designs = [corpus()[n][1] + f"\nmodule unused{k}; endmodule\n" for k in range(4) for n in names]
+    designs.append("// the first design again, spaced out\n" + designs[0].replace(";\n", ";\n\n"))  # merged, late
+    groups: list[int] = []
+    batch = judge.sandbox.executor.run_batch
+    monkeypatch.setattr(judge.sandbox.executor, "run_batch", lambda jobs: (groups.append(len(jobs)), batch(jobs))[1])
+    costs = [1.0] + [0.01] * (len(designs) - 1)  # one long job alone, the short ones several to a start
+    verdicts = judge.judge_many([(d, BENCH) for d in designs], costs=costs)
+    alone = {n: judge.judge(corpus()[n][1], BENCH) for n in names}
+    assert verdicts[-1].merged and not any(v.merged for v in verdicts[:-1])
+    for k, v in enumerate(verdicts):
+        want = alone[names[k % 3 if k < len(designs) - 1 else 0]]
+        assert (v.passed, v.category, v.mismatches) == (want.passed, want.category, want.mismatches), (k, v.reason)
+    assert groups and max(groups) > 1 and sum(groups) <= len(designs)

@@ -249,3 +249,38 @@ def test_tools_that_read_etc_still_start(sandbox):
     """/etc holds only ld.so.cache, but must be traversable: perl (run by verilator) probes /etc/perl."""
     res = sandbox.run(Job.single(["/usr/bin/perl", "-e", "use warnings; use strict; print 42"]))
     assert res.ok and res.stdout == "42", res.stderr
+
+
+def test_batch_keeps_each_job_apart(sandbox):
+    """``LocalExecutor.run_batch``: one sandbox start for several jobs, each with its own uid pair and directory
+    (no other job's uids may enter it), its private files private, ``/tmp`` empty at its start, its limits per
+    step; a failing checked step ends its own job only, and an output flood re-runs the jobs after it."""
+    if os.geteuid() != 0:
+        pytest.skip("jobs share a sandbox start only as root (the driver must be another uid than the steps)")
+    spy = Step((SH, "-c", "id -u; cat secret; ls .. ../j1; echo left > /tmp/left; echo mine > mine; echo done"))
+    jobs = [Job(steps=(Step((SH, "-c", "id -u; cat secret"), private=True), spy), files={"secret": "S0"},
+                private_files=("secret",), outputs=("mine",)),
+            Job(steps=(Step((SH, "-c", "exit 3")), Step((SH, "-c", "echo never")))),
+            Job(steps=(Step((SH, "-c", "ls -A /tmp; id -u; sleep 5"), limits=Limits(wall_s=1, cpu_s=5)),)),
+            Job(steps=(Step((SH, "-c", "yes"), limits=Limits(wall_s=10, output_bytes=1000)),)),
+            Job(steps=(Step((SH, "-c", "echo after; id -u")),))]
+    first, checked, slow, flood, after = sandbox.executor.run_batch(jobs)
+    builder = int(first.steps[0].stdout.split()[0])
+    assert first.steps[0].stdout.split() == [str(builder), "S0"]
+    public = first.steps[1]
+    assert public.stdout.split()[0] == str(builder + 1) and "S0" not in public.stdout, public.stdout
+    assert public.stderr.count("Permission denied") == 3 and public.stdout.endswith("done\n"), public.stderr
+    assert first.outputs == {"mine": b"mine\n"}
+    assert [s.exit_code for s in checked.steps] == [3]  # the check ended this job, not the batch
+    assert slow.killed_by is KilledBy.TIMEOUT and "left" not in slow.stdout
+    assert int(slow.stdout.split()[0]) not in (builder, builder + 1)  # every job its own uids
+    assert flood.killed_by is KilledBy.OUTPUT
+    assert after.ok and after.stdout.startswith("after\n")  # run again after the flood stopped the sandbox
+
+
+def test_batch_results_match_single_runs(sandbox):
+    jobs = [sh(f"echo {i}; echo e{i} >&2; exit {i % 2}", outputs=()) for i in range(4)]
+    batched = sandbox.executor.run_batch(jobs)
+    single = [sandbox.executor.run(j) for j in jobs]
+    for b, s in zip(batched, single, strict=True):
+        assert (b.exit_code, b.stdout, b.stderr, b.killed_by) == (s.exit_code, s.stdout, s.stderr, s.killed_by)

@@ -371,7 +371,8 @@ def _simulate(task: EvalTask, config: EvalConfig, pending: list, judged: list, d
         make_judge(config, sb).judge_many(
             [(task.dut_source(problems_by_id[s.task_id], s.code), bench) for s, bench in judged],
             progress=config.task if config.progress else False,
-            on_result=lambda i, v: write(_record(judged[i][0], config.mode, strict_mod.to_verdict(v), v)))
+            on_result=lambda i, v: write(_record(judged[i][0], config.mode, strict_mod.to_verdict(v), v)),
+            costs=[cost_of(costs, problems_by_id[s.task_id]) for s, _ in judged])
 
 
 def run_eval(config: EvalConfig, *, backend: ModelBackend | None = None, sandbox: Sandbox | None = None) -> dict:

@@ -17,6 +17,10 @@ Secret keeping (``Job.private_files``): private steps run as the builder uid wit
 the others as a second uid that cannot read what the builder wrote. ``Step.feeds`` hands such a
 step a program once through a named pipe written by the driver; ``Step.exec_only`` makes a binary
 runnable but unreadable (and so its process non-dumpable).
+
+Batches (``batch_script``): one driver runs several jobs one after another, each in its own directory
+that only its own uid pair may enter, each step exactly as above; a failing checked step ends its job
+only, and ``/tmp`` is emptied between jobs.
 """
 
 from __future__ import annotations
@@ -62,44 +66,84 @@ def driver_script(job: Job, status_fd: int, out_fds: list[tuple[int, int]], argv
     a pipe the caller holds open and never writes, then kills the step's group. Whatever the step left
     in its group is killed when it ends.
     """
-    all_fds = [status_fd] + [fd for pair in out_fds for fd in pair]
-    closes = " ".join(f"{fd}>&-" for fd in all_fds)
+    closes = _closes(status_fd, out_fds)
     lines = ["set +e -m"]
-    split = job.split_uids
     for i, (step, argv, drop) in enumerate(zip(job.steps, argvs, drops, strict=True)):
-        limits = step.limits or job.limits
-        out, err = out_fds[i]
-        umask = "077" if split and step.private else "022"
-        if step.exec_only:
-            lines.append(f"/usr/bin/chmod 0711 -- {shlex.join(step.exec_only)} </dev/null >/dev/null 2>&1 {closes}")
-        feeders = []
-        for n, (fifo, source) in enumerate(step.feeds):
-            # the builder's tool may have made its output readable (iverilog chmods it 0755): close it first
-            lines.append(f"( /usr/bin/chmod 0600 -- {shlex.quote(source)}; exec /usr/bin/cat -- {shlex.quote(source)} "
-                         f">{shlex.quote(fifo)} ) </dev/null 2>/dev/null {closes} &")
-            lines.append(f"f{n}=$!")
-            feeders.append(f"$f{n}")
-        lines += [
-            "s=$EPOCHREALTIME",
-            f"( {_ulimits(limits)}; umask {umask}; exec {shlex.join([*drop, *argv])} ) </dev/null >&{out} 2>&{err} "
-            f"{closes} &",
-            "pid=$!",
-            f"{{ read -t {limits.wall_s:g}; kill -KILL -- -$pid; }} >/dev/null 2>&1 {closes} &",
-            "w=$!",
-            "wait $pid; rc=$?",
-            "e=$EPOCHREALTIME",
-            "kill $w 2>/dev/null",
-            "kill -KILL -- -$pid 2>/dev/null",
-        ]
-        if feeders:
-            lines.append(f"kill -KILL {' '.join(feeders)} 2>/dev/null")
-        lines += [
-            f'printf "@STEP {i} %s %s %s\\n" "$rc" "$s" "$e" >&{status_fd}',
-            f"times >&{status_fd}",  # in this shell, not a subshell: line 2 is the reaped children's CPU
-        ]
+        lines += _step_lines(job, i, step, argv, drop, out_fds[i], status_fd, closes)
         if step.check and i < len(job.steps) - 1:
             lines.append('[ "$rc" -eq 0 ] || exit 0')
     return "\n".join(lines) + "\n"
+
+
+def batch_script(jobs: list[Job], dirs: list[str], status_fd: int, out_fds: list[tuple[int, int]],
+                 argvs: list[tuple[str, ...]], drops: list[list[str]]) -> str:
+    """The driver for several jobs in one sandbox start: job ``j`` runs in its own directory ``dirs[j]`` (only
+    its uids may enter it) with ``TMPDIR`` there too, its steps exactly as ``driver_script`` runs them (same
+    limits, watchdog and uids of its own); the lists hold every job's steps in order and status lines number
+    them in that order. A failing checked step ends its own job only. Before each job but the first, ``/tmp``
+    is emptied if an earlier job left anything in it. A process that left its step's process group (setsid)
+    lives on until the sandbox ends, as it would until its own job's end, but as uids that can neither enter
+    a later job's directory nor signal its processes."""
+    closes = _closes(status_fd, out_fds)
+    lines = ["set +e -m", "shopt -s nullglob dotglob"]
+    g = 0
+    for j, job in enumerate(jobs):
+        if j:
+            lines.append("t=(/tmp/*); [ ${#t[@]} -eq 0 ] || /usr/bin/rm -rf -- /tmp/* </dev/null >/dev/null 2>&1 "
+                         f"{closes}")
+        lines.append(f"cd -- {shlex.quote(dirs[j])} || exit 0")
+        if "TMPDIR" not in job.env:  # a job that names its own keeps it
+            lines.append(f"export TMPDIR={shlex.quote(dirs[j] + '/.tmp')}")
+        lines.append("for once in 1; do")
+        for i, step in enumerate(job.steps):
+            lines += _step_lines(job, g, step, argvs[g], drops[g], out_fds[g], status_fd, closes)
+            if step.check and i < len(job.steps) - 1:
+                lines.append('[ "$rc" -eq 0 ] || break')
+            g += 1
+        lines.append("done")
+    return "\n".join(lines) + "\n"
+
+
+def _closes(status_fd: int, out_fds: list[tuple[int, int]]) -> str:
+    return " ".join(f"{fd}>&-" for fd in [status_fd] + [fd for pair in out_fds for fd in pair])
+
+
+def _step_lines(job: Job, index: int, step, argv: tuple[str, ...], drop: list[str], fds: tuple[int, int],
+                status_fd: int, closes: str) -> list[str]:
+    """One step: start it limited and watched, wait, kill what it left, report as step ``index``."""
+    limits = step.limits or job.limits
+    out, err = fds
+    umask = "077" if job.split_uids and step.private else "022"
+    lines = []
+    if step.exec_only:
+        lines.append(f"/usr/bin/chmod 0711 -- {shlex.join(step.exec_only)} </dev/null >/dev/null 2>&1 {closes}")
+    feeders = []
+    for n, (fifo, source) in enumerate(step.feeds):
+        # the builder's tool may have made its output readable (iverilog chmods it 0755): closed before the step
+        # starts, then fed from the background (opening the pipe waits for the step to open its end)
+        lines.append(f"/usr/bin/chmod 0600 -- {shlex.quote(source)} </dev/null >/dev/null 2>&1 {closes}")
+        lines.append(f"/usr/bin/cat -- {shlex.quote(source)} >{shlex.quote(fifo)} </dev/null 2>/dev/null {closes} &")
+        lines.append(f"f{n}=$!")
+        feeders.append(f"$f{n}")
+    lines += [
+        "s=$EPOCHREALTIME",
+        f"( {_ulimits(limits)}; umask {umask}; exec {shlex.join([*drop, *argv])} ) </dev/null >&{out} 2>&{err} "
+        f"{closes} &",
+        "pid=$!",
+        f"{{ read -t {limits.wall_s:g}; kill -KILL -- -$pid; }} >/dev/null 2>&1 {closes} &",
+        "w=$!",
+        "wait $pid; rc=$?",
+        "e=$EPOCHREALTIME",
+        "kill $w 2>/dev/null",
+        "kill -KILL -- -$pid 2>/dev/null",
+    ]
+    if feeders:
+        lines.append(f"kill -KILL {' '.join(feeders)} 2>/dev/null")
+    lines += [
+        f'printf "@STEP {index} %s %s %s\\n" "$rc" "$s" "$e" >&{status_fd}',
+        f"times >&{status_fd}",  # in this shell, not a subshell: line 2 is the reaped children's CPU
+    ]
+    return lines
 
 
 def parse_status(text: str) -> dict[int, StepReport]:

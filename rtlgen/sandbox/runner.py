@@ -2,6 +2,8 @@
 
 ``Sandbox`` (``rtlgen.sandbox.core``) is the one way rtlgen executes anything on untrusted code; on this
 machine it hands jobs to ``LocalExecutor``, which is what the service and the Ray actors run too.
+``LocalExecutor.run_batch`` runs several jobs in one sandbox start (the judge's short simulations, where
+starting bwrap costs as much as the job): each job keeps its own directory, uids, limits and result.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import shutil
 import signal
 import stat
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from rtlgen.errors import InputError, SandboxUnavailableError
@@ -66,6 +69,34 @@ class LocalExecutor(Executor):
     def run(self, job: Job) -> JobResult:
         return self._execute(job)
 
+    def run_batch(self, jobs: Sequence[Job]) -> list[JobResult]:
+        """Results of ``jobs`` in order, the same as ``run`` gives each; as root under bwrap, jobs that can share a
+        sandbox start (``batchable``) share one (``fused.batch_script``): each keeps its own directory, that only
+        its own uid pair may enter, its own private files, per-step limits and watchdogs, and its own ``TMPDIR``.
+        A step that floods its output stops the sandbox: the jobs after it run again in a fresh one."""
+        jobs = list(jobs)
+        if len(jobs) < 2 or not self.batchable(jobs):
+            return [self._execute(job) for job in jobs]
+        results: list[JobResult | None] = [None] * len(jobs)
+        todo = list(range(len(jobs)))
+        while todo:
+            got = self._execute_batch([jobs[i] for i in todo]) if len(todo) > 1 else [self._execute(jobs[todo[0]])]
+            if got[0] is None:  # not even the first job ran: never loop on a sandbox that cannot start
+                got[0] = self._execute(jobs[todo[0]])
+            for i, res in zip(todo, got, strict=True):
+                results[i] = res
+            todo = [i for i, res in zip(todo, got, strict=True) if res is None]
+        return results  # type: ignore[return-value]
+
+    def batchable(self, jobs: Sequence[Job]) -> bool:
+        """Whether ``jobs`` may share one sandbox start: fused as root under bwrap, the same extra paths and
+        environment (the sandbox's own options), and no tool that needs ``/proc``."""
+        first = jobs[0]
+        return (self.config.backend is Backend.BWRAP and os.geteuid() == 0
+                and all(s.stdin is None for j in jobs for s in j.steps)
+                and all((j.ro_paths, j.rw_paths, j.env) == (first.ro_paths, first.rw_paths, first.env) for j in jobs)
+                and not bw.needs_proc([s.argv for j in jobs for s in j.steps]))
+
     def open_session(self, job: Job) -> SandboxSession:
         """Start ``job``'s single step as a long-lived confined process; see ``rtlgen.sandbox.session``."""
         if len(job.steps) != 1:
@@ -106,6 +137,67 @@ class LocalExecutor(Executor):
             if not self.config.keep_dirs:
                 shutil.rmtree(job_dir, ignore_errors=True)
             self._uids.release(uid)
+
+    def _execute_batch(self, jobs: list[Job]) -> list[JobResult | None]:
+        """One sandbox start for ``jobs`` (see ``run_batch``); None for each job that did not get to run."""
+        root = new_job_dir(self._jobs_root, "rtlgen-job-")
+        uids: list[int] = []
+        try:
+            dirs = []
+            for j, job in enumerate(jobs):
+                uids.append(self._uids.acquire())
+                job_dir = root / f"j{j}"
+                job_dir.mkdir()
+                self._populate(job_dir, job, uids[-1])
+                # only this job's uids: the builder owns it, the public uid comes in through the group
+                public = uids[-1] + 1 if job.split_uids else uids[-1]
+                for d in (job_dir, job_dir / ".tmp"):
+                    os.chown(d, uids[-1], public)
+                    d.chmod(0o1770)
+                dirs.append(job_dir)
+            root.chmod(0o711)
+            return self._run_batch_fused(jobs, dirs, uids)
+        finally:
+            if not self.config.keep_dirs:
+                shutil.rmtree(root, ignore_errors=True)
+            for uid in uids:
+                self._uids.release(uid)
+
+    def _run_batch_fused(self, jobs: list[Job], dirs: list[Path], uids: list[int]) -> list[JobResult | None]:
+        root = dirs[0].parent
+        inside = [bw.JOB_MOUNT + "/" + d.name for d in dirs]
+        steps = [(j, s) for j, job in enumerate(jobs) for s in job.steps]
+        limits = [s.limits or jobs[j].limits for j, s in steps]
+        read_ends, write_ends = open_channels(1 + 2 * len(steps))
+        out_fds = [(write_ends[1 + 2 * g], write_ends[2 + 2 * g]) for g in range(len(steps))]
+        argvs = [tuple(inside[j] + a[len(str(dirs[j])):] if a == str(dirs[j]) or a.startswith(str(dirs[j]) + os.sep)
+                       else a for a in s.argv) for j, s in steps]
+        drops = [bw.drop_privileges_argv(self._uid_for(jobs[j], s, uids[j])) for j, s in steps]
+        script = fused.batch_script(jobs, inside, write_ends[0], out_fds, argvs, drops)
+        first = jobs[0]
+        argv = bw.confine_argv(self._bwrap, str(root), uids[0], ro_paths=first.ro_paths, rw_paths=first.rw_paths,
+                               env=first.env, tmp_mb=max(lim.tmp_mb for lim in limits), proc=False, driver=True)
+        caps = [_STATUS_CAP * len(jobs)] + [lim.output_bytes for lim in limits for _ in range(2)]
+        wall = sum(lim.wall_s for lim in limits) + 2 * len(steps) + 1  # backstop; steps have watchdogs
+        out = run_process(argv + [fused.BASH, "-c", script], cwd=str(root), env={"PATH": "/usr/bin:/bin"},
+                          stdin=None, wall_s=wall, output_cap=_STATUS_CAP,
+                          channels=(read_ends, write_ends), channel_caps=caps, hold_stdin=True)
+        reports = fused.parse_status(out.channels[0].decode("utf-8", "replace"))
+        results: list[JobResult | None] = []
+        g = 0
+        for j, job in enumerate(jobs):
+            n = len(job.steps)
+            own = {i: reports[g + i] for i in range(n) if g + i in reports}
+            if not own and j > 0 and not (out.timed_out or out.output_overflow):
+                break  # the driver ended before this job (it could not go on): it and the rest run again
+            before = sum(r.wall_s for k, r in reports.items() if k < g)
+            steps_res = self._step_results(job, own, out.channels[1 + 2 * g: 1 + 2 * (g + n)], out, before)
+            results.append(JobResult(steps=tuple(steps_res), outputs=self._collect(dirs[j], job.outputs),
+                                     backend=self.config.backend.value))
+            if len(own) < len(steps_res):
+                break  # this job was in flight when the whole sandbox was stopped: the rest run again
+            g += n
+        return results + [None] * (len(jobs) - len(results))
 
     def _populate(self, job_dir: Path, job: Job, uid: int) -> None:
         """Write the inputs, owned by the builder uid; with split uids, private files are 0600 and the job dir
@@ -175,10 +267,16 @@ class LocalExecutor(Executor):
                           stdin=None, wall_s=job_wall_s, output_cap=_STATUS_CAP,
                           channels=(read_ends, write_ends), channel_caps=caps, hold_stdin=True)
         reports = fused.parse_status(out.channels[0].decode("utf-8", "replace"))
+        return self._step_results(job, reports, out.channels[1:], out, 0.0)
+
+    def _step_results(self, job: Job, reports: dict[int, fused.StepReport], chans: Sequence[bytes],
+                      out: ProcessOutcome, elapsed: float) -> list[StepResult]:
+        """``job``'s step results from a driver's status reports (keyed by the job's own step index) and the
+        steps' output channels (stdout, stderr of each); ``elapsed``: driver wall time before the job's first."""
         results: list[StepResult] = []
-        elapsed = 0.0
-        for i, (step, limits) in enumerate(zip(job.steps, step_limits, strict=False)):
-            stdout, stderr = out.channels[1 + 2 * i], out.channels[2 + 2 * i]
+        for i, step in enumerate(job.steps):
+            limits = step.limits or job.limits
+            stdout, stderr = chans[2 * i], chans[2 * i + 1]
             rep = reports.get(i)
             if rep is None:  # the step in flight when the whole job was stopped
                 killed = KilledBy.OUTPUT if out.output_overflow else (

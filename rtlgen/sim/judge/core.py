@@ -38,7 +38,14 @@ from rtlgen.sim.classify import FailureCategory as FC
 from rtlgen.sim.judge import static
 from rtlgen.sim.judge.bench import Bench, BenchProtocol
 from rtlgen.sim.judge.harden import HardenedBench, harden
-from rtlgen.sim.judge.jobs import JudgeLimits, SimulatorKind, included_files, preprocess_job, simulation_job
+from rtlgen.sim.judge.jobs import (
+    JudgeLimits,
+    SimulatorKind,
+    included_files,
+    preprocess_job,
+    preprocessing_is_identity,
+    simulation_job,
+)
 from rtlgen.sim.judge.pipeline import run_pipeline
 from rtlgen.sim.judge.verdict import JudgeVerdict, compile_category, decided, read_run
 
@@ -98,8 +105,11 @@ class Judge:
         return self.judge_many([(design, bench)])[0]
 
     def judge_many(self, items: Sequence[tuple[str, Bench]], *, progress: bool | str = False,
-                   on_result: Callable[[int, JudgeVerdict], None] | None = None) -> list[JudgeVerdict]:
-        """Verdicts in the order of ``items``; ``on_result(index, verdict)`` as each is decided (calling thread)."""
+                   on_result: Callable[[int, JudgeVerdict], None] | None = None,
+                   costs: Sequence[float] | None = None) -> list[JudgeVerdict]:
+        """Verdicts in the order of ``items``; ``on_result(index, verdict)`` as each is decided (calling thread).
+        ``costs``: estimated simulation seconds per item (a cost model's), to start the longest first and to
+        size the batches that share a sandbox start."""
         work = [_Item(d, b) for d, b in items]
 
         def decide(i: int, verdict: JudgeVerdict) -> None:
@@ -111,7 +121,7 @@ class Judge:
             early = self._screen(item)
             if early is not None:
                 decide(i, early)
-        run_pipeline(self, work, decide, progress)
+        run_pipeline(self, work, decide, progress, costs)
         return [item.verdict for item in work]  # type: ignore[misc]
 
     def screen(self, design: str, dut_top: str) -> JudgeVerdict | str:
@@ -120,6 +130,9 @@ class Judge:
         verdict = self._screen(item)
         if verdict is not None or self.config.trust is not Trust.STRICT:
             return verdict or design
+        if preprocessing_is_identity(self.config.simulator, design):
+            item.text = design
+            return self.checked(item, None) or item.text
         res = self.sandbox.run(preprocess_job(self.config.simulator, [design], self.config.limits))
         step = res.steps
         verdict = self.preprocessed(step[0], included_files(res.outputs, 0)) if step else decided(
@@ -165,7 +178,28 @@ class Judge:
 
     def checked(self, item: _Item, ref_ports: tuple | None) -> JudgeVerdict | None:
         """The static check's verdict on ``item.text`` (None: go on and simulate)."""
-        report = self._static(item)
+        return self._static_verdict(self._static(item.text, item.bench.dut_top), ref_ports)
+
+    def check_many(self, texts: list[tuple[str, Bench]], known: dict[Bench, tuple | None]
+                   ) -> tuple[list[JudgeVerdict | None], dict[Bench, tuple | None]]:
+        """(``checked`` of each (preprocessed text, bench), the reference ports this call computed): one bounded
+        worker call for the lot, the ports of every bench not in ``known`` included. Should that call fail (a
+        hostile text that runs past the time or memory bound, or crashes slang), each text and reference is
+        checked again on its own, under the same bounds, so that only the text at fault is refused."""
+        benches = list(dict.fromkeys(b for _, b in texts if b.reference_top is not None and b not in known))
+        refs = [(b.port_reference or "\n".join(b.files.values()), b.reference_top) for b in benches]
+        try:
+            reports, ports = call_bounded(static.check_batch, [(t, b.dut_top) for t, b in texts], refs,
+                                          timeout_s=self.config.static_timeout_s,
+                                          memory_mb=self.config.static_memory_mb)
+            new = dict(zip(benches, ports, strict=True))
+        except BoundedCallError:
+            new = self.reference_ports(set(benches))
+            reports = [self._static(t, b.dut_top) for t, b in texts]
+        ports_of = {**known, **new}
+        return [self._static_verdict(r, ports_of.get(b)) for r, (_t, b) in zip(reports, texts, strict=True)], new
+
+    def _static_verdict(self, report, ref_ports: tuple | None) -> JudgeVerdict | None:
         if isinstance(report, JudgeVerdict):
             return report
         problems = list(report.forbidden) + static.port_problems(report.ports, ref_ports)
@@ -175,9 +209,9 @@ class Judge:
             return decided(FC.SYNTAX, "slang: " + ", ".join(report.syntax_errors[:5]), **self.base_fields())
         return None
 
-    def _static(self, item: _Item):
+    def _static(self, text: str, top: str):
         try:
-            return call_bounded(static.check_design, item.text, item.bench.dut_top,
+            return call_bounded(static.check_design, text, top,
                                 timeout_s=self.config.static_timeout_s, memory_mb=self.config.static_memory_mb)
         except BoundedCallError as exc:
             return decided(FC.FORBIDDEN, f"the static check could not finish ({exc.kind.value}): {exc}",

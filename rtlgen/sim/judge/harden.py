@@ -21,12 +21,16 @@ from dataclasses import dataclass
 
 from rtlgen.errors import InputError
 from rtlgen.sim.judge.bench import Bench, BenchProtocol
-from rtlgen.sim.judge.lexing import next_code
+from rtlgen.sim.judge.lexing import TRIVIA
 
 _PRINTS = frozenset(f"${base}{radix}" for base in ("display", "write", "strobe", "monitor") for radix in ("", "b", "h", "o"))
 _SEVERITY = {"$error": "ERROR ", "$warning": "WARNING ", "$info": "INFO "}
 _ENDS = frozenset({"$finish", "$stop"})
 _SYSNAME = re.compile(r"\$[A-Za-z_][A-Za-z0-9_$]*")
+# the scans below run in the regex engine: trivia is matched (and stepped over) in one piece, so every match
+# outside it starts where the character-by-character scan (``lexing.next_code``) would look
+_SYSNAME_OR_TRIVIA = re.compile(TRIVIA + r"|\$[A-Za-z_][A-Za-z0-9_$]*")
+_PAREN_OR_TRIVIA = re.compile(TRIVIA + r"|[()]")
 
 
 @dataclass(frozen=True)
@@ -43,16 +47,15 @@ class HardenedBench:
 
 def _matching_paren(text: str, i: int) -> int:
     """Index after the ``)`` matching ``text[i] == '('`` (strings and comments skipped), or -1."""
-    depth, n = 0, len(text)
-    while (i := next_code(text, i)) < n:
-        c = text[i]
-        if c == "(":
+    depth = 0
+    for m in _PAREN_OR_TRIVIA.finditer(text, i):
+        c = text[m.start()]
+        if c == "(" and m.end() - m.start() == 1:
             depth += 1
         elif c == ")":
             depth -= 1
             if depth == 0:
-                return i + 1
-        i += 1
+                return m.end()
     return -1
 
 
@@ -68,14 +71,11 @@ def tag_prints(text: str, tag: str) -> tuple[str, int, int]:
     i = last = 0
     prints = ends = 0
     n = len(text)
-    while (i := next_code(text, i)) < n:
-        if text[i] != "$":
-            i += 1
+    while (m := _SYSNAME_OR_TRIVIA.search(text, i)) is not None:
+        if text[m.start()] != "$":  # a string or a comment
+            i = m.end()
             continue
-        m = _SYSNAME.match(text, i)
-        if not m:
-            i += 1
-            continue
+        i = m.start()
         name, after = m.group(0), m.end()
         j = _skip_space(text, after)
         if name in _PRINTS or name in _SEVERITY:

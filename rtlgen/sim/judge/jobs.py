@@ -14,6 +14,7 @@ made execute-only (``Step.exec_only``), so its process is not dumpable either. `
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 
 from rtlgen.sandbox import Job, Limits, Step, find_tool
@@ -75,14 +76,31 @@ def preprocess_job(kind: SimulatorKind, designs: list[str], limits: JudgeLimits)
     return Job(steps=tuple(steps), files=files, limits=pp_limits, outputs=tuple(outputs))
 
 
+_PLAIN_TEXT = re.compile(r"[\t\n\x20-\x5f\x61-\x7e]*+")  # printable ASCII, tab, newline; no backtick, no CR
+
+
+def preprocessing_is_identity(kind: SimulatorKind, design: str) -> bool:
+    """True when running Icarus's preprocessor on ``design`` cannot change it, so the text to check and compile is
+    ``design`` itself and its preprocessing job can be skipped.
+
+    Every directive and macro use starts with a backtick (`` `define ``, `` `include ``, `` `ifdef ``, a macro
+    call); without one, ``ivlpp`` copies its input through unchanged. Only plain printable ASCII with tabs and
+    newlines qualifies: ``ivlpp`` rewrites CR line ends, and bytes that are not valid UTF-8 come back from the
+    job as replacement characters (``tests/test_judge.py`` checks the identity against the installed tool).
+    Verilator's ``-E -P`` reformats its output, so its designs are always preprocessed."""
+    return kind is SimulatorKind.ICARUS and _PLAIN_TEXT.fullmatch(design) is not None
+
+
 def included_files(result_outputs: dict[str, bytes], index: int) -> list[str] | None:
-    """Files step ``index`` of a preprocessing job read besides its own design; None when there is no list."""
+    """Files step ``index`` of a preprocessing job read besides its own design (listed once, as the source; any
+    further mention of it is the design including itself); None when there is no list."""
     deps = result_outputs.get(f"deps{index}.txt")
     if deps is None:
         return None
     own = f"dut{index}.sv"
-    return [line.strip() for line in deps.decode("utf-8", "replace").splitlines()
-            if line.strip() and line.strip().removeprefix("./") != own]
+    read = [line.strip() for line in deps.decode("utf-8", "replace").splitlines() if line.strip()]
+    source = next((k for k, name in enumerate(read) if name.removeprefix("./") == own), None)
+    return [name for k, name in enumerate(read) if k != source]
 
 
 def simulation_job(kind: SimulatorKind, bench_files: dict[str, str], top: str, design: str, limits: JudgeLimits,
@@ -120,4 +138,4 @@ def simulation_job(kind: SimulatorKind, bench_files: dict[str, str], top: str, d
 
 
 __all__ = ["DESIGN_FILE", "ICARUS_FLAGS", "VERILATOR_FLAGS", "JudgeLimits", "SimulatorKind", "preprocess_job",
-           "simulation_job"]
+           "preprocessing_is_identity", "simulation_job"]

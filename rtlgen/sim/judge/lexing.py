@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def skip_string(text: str, i: int) -> int:
     """Index after the string literal starting at ``text[i] == '"'`` (a newline also ends it)."""
@@ -31,6 +33,15 @@ def skip_trivia(text: str, i: int) -> int | None:
     return None
 
 
+# A string, a line comment or a block comment, exactly as ``skip_trivia`` ends each: a string at an unescaped
+# quote or a newline (a backslash takes the next character, whatever it is), a line comment before its newline,
+# a block comment after the first ``*/`` that follows its ``/*``; each runs to the end of the text if unclosed.
+TRIVIA = r'"(?:[^"\\\n]|\\[\s\S]?)*+(?:["\n]|\Z)|//[^\n]*+|/\*(?:[\s\S]*?\*/|[\s\S]*+)'
+
+
+_TRIVIA = re.compile(TRIVIA)
+
+
 def next_code(text: str, i: int) -> int:
     """The first index at or after ``i`` that is not inside a string or comment starting there."""
     while i < len(text):
@@ -45,18 +56,11 @@ def normalize(text: str) -> str:
     """``text`` without comments and with every whitespace run one space (strings kept as they are): two
     designs with the same normal form are the same program, judged once."""
     out: list[str] = []
-    i = last = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == '"':
-            i = skip_string(text, i)
-            continue
-        if text.startswith("//", i) or text.startswith("/*", i):
-            out.append(text[last:i])
+    last = 0
+    for m in _TRIVIA.finditer(text):
+        if text[m.start()] != '"':  # a comment: one space instead
+            out.append(text[last:m.start()])
             out.append(" ")
-            i = last = skip_trivia(text, i) or n
-            continue
-        i += 1
+            last = m.end()
     out.append(text[last:])
     return " ".join("".join(out).split())

@@ -1,23 +1,32 @@
-"""The judge's schedule: preprocessing and checking overlap the simulations, longest work first.
+"""The judge's schedule: preprocessing, checking and simulating overlap, longest work first, few sandbox starts.
 
-Items arrive in the caller's order (the evaluation sorts them longest first, from its cost model).
-Distinct designs are preprocessed ``PP_BATCH`` to a sandbox start on one lane; as each batch returns,
-its designs are checked (static check, bounded worker) and their simulations are handed to the
-simulation lanes (one per core) at once, so the longest simulation starts after the first batch, not
-after the whole set. Designs that are the same program once comments and whitespace are set aside
-are simulated once (``rtlgen.sim.judge.lexing.normalize``); their verdicts say ``merged``.
+Items arrive in the caller's order, with an estimated cost each when the caller has a cost model (the
+evaluation does: ``rtlgen.evals.costs``). Per distinct design text:
+
+1. preprocess: Icarus designs that no preprocessor can change (``jobs.preprocessing_is_identity``: no
+   backtick, plain ASCII) are their own preprocessed text; the others go ``PP_BATCH`` to a sandbox start;
+2. check: ``CHECK_BATCH`` texts per call of one bounded worker (``Judge.check_many``), the first call
+   small so that the longest simulation starts at once; reference ports come with the first call that
+   needs them;
+3. simulate: one job per distinct (bench, program); designs that are the same program once comments and
+   whitespace are set aside are simulated once (``lexing.normalize``) and their verdicts say ``merged``.
+   Ready jobs wait in a queue ordered by cost (longest first); a lane (one per core) that comes free takes
+   the head, and with it further jobs up to ``SIM_BATCH_SHARE`` of a lane's estimated work, which the local
+   executor runs in one sandbox start (``LocalExecutor.run_batch``: each job its own directory, uids and
+   limits). When nothing more can arrive, batches shrink so that the lanes finish together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import heapq
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rtlgen.sandbox import default_workers
 from rtlgen.sim.classify import FailureCategory as FC
-from rtlgen.sim.judge.jobs import included_files, preprocess_job
+from rtlgen.sim.judge.jobs import included_files, preprocess_job, preprocessing_is_identity
 from rtlgen.sim.judge.lexing import normalize
 from rtlgen.sim.judge.verdict import JudgeVerdict, decided
 
@@ -25,24 +34,49 @@ if TYPE_CHECKING:
     from rtlgen.sim.judge.core import Judge
 
 PP_BATCH = 16  # distinct designs preprocessed per sandbox start
+CHECK_BATCH = 16  # texts per static-check call (one worker round trip; slang takes about 1 ms a design)
+FIRST_CHECK = 2  # the first call: the longest simulations wait for it alone
+SIM_BATCH_SHARE = 1 / 12  # a batch holds at most this share of one lane's estimated work (costs are relative:
+# a cost model measured on a loaded machine overstates every cost alike)
+SIM_BATCH_MAX = 8  # jobs per sandbox start at most (a start costs a few ms of CPU; eight make it negligible)
+DEFAULT_COST_S = 0.05  # an item without an estimate: a typical VerilogEval sample
 
 
 class _Simulations:
-    """Simulation lanes: one job per distinct (bench, program), its verdict shared with the same programs."""
+    """Simulation lanes fed from a longest-first queue; identical programs share one job and its verdict."""
 
-    def __init__(self, judge: Judge, work: list, decide: Callable, bar) -> None:
+    def __init__(self, judge: Judge, work: list, decide: Callable, bar, costs: Sequence[float] | None) -> None:
         self.judge, self.work, self.decide, self.bar = judge, work, decide, bar
-        self.pool = ThreadPoolExecutor(max_workers=judge.config.workers or default_workers())
+        self.costs = costs
+        total = sum(costs) if costs is not None else DEFAULT_COST_S * len(work)
+        self.lanes = judge.config.workers or default_workers()
+        self.pool = ThreadPoolExecutor(max_workers=self.lanes)
+        executor = getattr(judge.sandbox, "executor", None)
+        # only the local executor shares sandbox starts; simulation jobs are never cached (``cacheable=False``),
+        # so handing them to the executor past the sandbox's cache loses nothing
+        self.batch = getattr(executor, "run_batch", None)
         self.hardened: dict = {}
         self.programs: dict[tuple[str, str], int] = {}
         self.followers: dict[int, list[int]] = {}
-        self.futures: dict[Future, tuple[int, object, int]] = {}
+        self.verdicts: dict[int, JudgeVerdict] = {}  # of each simulated program's first item
+        self.queue: list[tuple[float, int, object, object, int]] = []  # (-cost, i, hardened, job, n_compile)
+        self.queued_s = 0.0
+        self.futures: dict[Future, list[tuple[int, object, int]]] = {}
+        self.upstream_done = False  # nothing more will be submitted: batches may shrink
+        self.batch_s = total / self.lanes * SIM_BATCH_SHARE
+
+    def cost(self, i: int) -> float:
+        return self.costs[i] if self.costs is not None else DEFAULT_COST_S
 
     def submit(self, i: int) -> None:
         item = self.work[i]
         key = (item.bench.digest(), normalize(item.text))
         if key in self.programs:
-            self.followers.setdefault(self.programs[key], []).append(i)
+            leader = self.programs[key]
+            if leader in self.verdicts:  # simulated already: a later check call found the same program
+                self._decide(i, replace(self.verdicts[leader], merged=True))
+            else:
+                self.followers.setdefault(leader, []).append(i)
             return
         if item.bench not in self.hardened:
             strict = self.judge.config.trust.value == "strict"
@@ -53,14 +87,33 @@ class _Simulations:
             return
         self.programs[key] = i
         job, n_compile = self.judge.sim_job(item, h)
-        self.futures[self.pool.submit(self.judge.sandbox.run, job)] = (i, h, n_compile)
+        heapq.heappush(self.queue, (-self.cost(i), i, h, job, n_compile))
+        self.queued_s += self.cost(i)
+
+    def dispatch(self) -> None:
+        """Hand queued jobs to the lanes that are free."""
+        while self.queue and len(self.futures) < self.lanes:
+            cap = self.batch_s if not self.upstream_done else min(self.batch_s, self.queued_s / (2 * self.lanes))
+            group, total = [], 0.0
+            while self.queue and len(group) < (SIM_BATCH_MAX if self.batch else 1) and (not group or total < cap):
+                neg, i, h, job, n_compile = heapq.heappop(self.queue)
+                group.append((i, h, n_compile, job))
+                total -= neg
+            self.queued_s -= total
+            jobs = [g[3] for g in group]
+            fut = self.pool.submit(self.batch, jobs) if len(jobs) > 1 else self.pool.submit(self._one, jobs[0])
+            self.futures[fut] = [(i, h, n) for i, h, n, _ in group]
+
+    def _one(self, job) -> list:
+        return [self.judge.sandbox.run(job)]
 
     def finish(self, fut: Future) -> None:
-        i, h, n_compile = self.futures.pop(fut)
-        verdict = self.judge.verdict_of(fut.result(), n_compile, self.work[i], h)
-        self._decide(i, verdict)
-        for j in self.followers.get(i, []):
-            self._decide(j, replace(verdict, merged=True))
+        for (i, h, n_compile), res in zip(self.futures.pop(fut), fut.result(), strict=True):
+            verdict = self.judge.verdict_of(res, n_compile, self.work[i], h)
+            self.verdicts[i] = verdict
+            self._decide(i, verdict)
+            for j in self.followers.pop(i, []):
+                self._decide(j, replace(verdict, merged=True))
 
     def _decide(self, i: int, verdict: JudgeVerdict) -> None:
         self.decide(i, verdict)
@@ -68,34 +121,24 @@ class _Simulations:
             self.bar.update(1)
 
 
-def run_pipeline(judge: Judge, work: list, decide: Callable, progress: bool | str) -> None:
-    """Decide every item of ``work`` that has no verdict yet (see the module docstring)."""
+def run_pipeline(judge: Judge, work: list, decide: Callable, progress: bool | str,
+                 costs: Sequence[float] | None = None) -> None:
+    """Decide every item of ``work`` that has no verdict yet (see the module docstring); ``costs``: estimated
+    seconds per item, for the order and the batches."""
     pending = [i for i, it in enumerate(work) if it.verdict is None]
     bar = _progress(len(pending), progress)
-    sims = _Simulations(judge, work, decide, bar)
+    sims = _Simulations(judge, work, decide, bar, costs)
     counted = decide if bar is None else (lambda i, v: (decide(i, v), bar.update(1)))
     try:
         if judge.config.trust.value != "strict":
             for i in pending:
                 work[i].text = work[i].design
                 sims.submit(i)
-            _drain(sims, {})
+            sims.upstream_done = True
+            _Flow(sims, counted).drain()
             return
-        by_text: dict[str, list[int]] = {}
-        for i in pending:
-            by_text.setdefault(work[i].design, []).append(i)
-        workers = judge.config.workers or default_workers()
-        with ThreadPoolExecutor(max_workers=1) as lane, ThreadPoolExecutor(max_workers=workers) as checks:
-            texts = list(by_text)
-            size = PP_BATCH if judge.config.simulator.value == "icarus" else 1  # see jobs.preprocess_job
-            batches = {lane.submit(_preprocess, judge, texts[k:k + size]): texts[k:k + size]
-                       for k in range(0, len(texts), size)}
-            # warm the static check's worker processes while the first batch is preprocessed
-            warm = [checks.submit(judge.reference_ports, {b}) for b in {work[i].bench for i in pending}]
-            refs = {}
-            for fut in warm:
-                refs.update(fut.result())
-            _drain(sims, batches, lane=lane, by_text=by_text, refs=refs, decide=counted, checks=checks)
+        with ThreadPoolExecutor(max_workers=1) as lane, ThreadPoolExecutor(max_workers=1) as checks:
+            _Flow(sims, counted, pending, lane, checks).drain()
     except BaseException:
         sims.pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -105,57 +148,107 @@ def run_pipeline(judge: Judge, work: list, decide: Callable, progress: bool | st
             bar.close()
 
 
+class _Flow:
+    """The strict path's three stages over futures: preprocessing batches, check calls, simulation groups."""
+
+    def __init__(self, sims: _Simulations, decide: Callable, pending: list[int] | None = None, lane=None,
+                 checks: ThreadPoolExecutor | None = None) -> None:
+        self.sims, self.judge, self.decide = sims, sims.judge, decide
+        self.lane, self.checks = lane, checks
+        self.by_text: dict[str, list[int]] = {}
+        for i in pending or []:
+            self.by_text.setdefault(sims.work[i].design, []).append(i)
+        self.batches: dict[Future, list[str]] = {}  # preprocessing
+        self.calls: dict[Future, list[tuple[str, str]]] = {}  # static checks: (design, preprocessed text)
+        self.ready: list[tuple[str, str]] = []  # preprocessed, waiting for a check call
+        self.refs: dict = {}  # bench -> reference ports, as check calls return them
+        self.first = True
+        if pending:
+            self._start()
+
+    def _start(self) -> None:
+        texts = list(self.by_text)  # in the caller's order: longest first
+        icarus = self.judge.config.simulator.value == "icarus"
+        direct = [t for t in texts if preprocessing_is_identity(self.judge.config.simulator, t)]
+        rest = [t for t in texts if not preprocessing_is_identity(self.judge.config.simulator, t)]
+        size = PP_BATCH if icarus else 1  # see jobs.preprocess_job
+        for k in range(0, len(rest), size):
+            self.batches[self.lane.submit(_preprocess, self.judge, rest[k:k + size])] = rest[k:k + size]
+        self.ready = [(t, t) for t in direct]
+        self._call_checks()
+
+    def _call_checks(self, force: bool = False) -> None:
+        """Send ready texts to the check worker: the first call small, then full ones (or what is left once
+        no preprocessing is outstanding); at most two calls in flight."""
+        while self.ready and len(self.calls) < 2:
+            size = FIRST_CHECK if self.first else CHECK_BATCH
+            if len(self.ready) < size and self.batches and not force and not self.first:
+                return  # more texts are coming: wait for a full call
+            chunk, self.ready = self.ready[:size], self.ready[size:]
+            self.first = False
+            texts = [(text, self.sims.work[i].bench) for design, text in chunk for i in self._same_bench(design)]
+            self.calls[self.checks.submit(self.judge.check_many, texts, dict(self.refs))] = chunk
+
+    def _same_bench(self, design: str) -> list[int]:
+        """One index per distinct bench among the items of ``design`` (the check depends on text and bench)."""
+        seen: dict = {}
+        for i in self.by_text[design]:
+            seen.setdefault(self.sims.work[i].bench, i)
+        return list(seen.values())
+
+    def drain(self) -> None:
+        sims = self.sims
+        while True:
+            if not self.batches and not self.calls and not self.ready:
+                sims.upstream_done = True
+            sims.dispatch()
+            if not (self.batches or self.calls or sims.futures):
+                return
+            done, _ = wait(list(self.batches) + list(self.calls) + list(sims.futures), return_when=FIRST_COMPLETED)
+            for fut in done:
+                if fut in sims.futures:
+                    sims.finish(fut)
+                elif fut in self.calls:
+                    verdicts, ports = fut.result()
+                    self.refs.update(ports)
+                    self._checked(self.calls.pop(fut), verdicts)
+                else:
+                    self._preprocessed(self.batches.pop(fut), fut.result())
+            self._call_checks(force=not self.batches)
+
+    def _preprocessed(self, texts: list[str], res) -> None:
+        steps = res.steps
+        for k, (text, step) in enumerate(zip(texts, steps, strict=False)):
+            early = self.judge.preprocessed(step, included_files(res.outputs, k))
+            if early is not None:
+                for i in self.by_text.pop(text):
+                    self.decide(i, early)
+            else:
+                self.ready.append((text, step.stdout))
+        rest = texts[len(steps):]
+        if rest and len(steps) == 0:  # the sandbox could not run the batch at all
+            for text in rest:
+                for i in self.by_text.pop(text):
+                    self.decide(i, decided(FC.TOOL_MISSING, "the preprocessor could not be run",
+                                           **self.judge.base_fields()))
+        elif rest:  # a design stopped the batch (an output flood): the others go again
+            self.batches[self.lane.submit(_preprocess, self.judge, rest)] = rest
+
+    def _checked(self, chunk: list[tuple[str, str]], verdicts: list) -> None:
+        found = iter(verdicts)
+        for design, text in chunk:
+            by_bench = {self.sims.work[i].bench: next(found) for i in self._same_bench(design)}
+            for i in self.by_text.pop(design):
+                verdict = by_bench[self.sims.work[i].bench]
+                if verdict is not None:
+                    self.decide(i, verdict)
+                else:
+                    self.sims.work[i].text = text
+                    self.sims.submit(i)
+
+
 def _preprocess(judge: Judge, texts: list[str]):
     return judge.sandbox.run(preprocess_job(judge.config.simulator, texts, judge.config.limits))
-
-
-def _drain(sims: _Simulations, batches: dict, *, lane=None, by_text=None, refs=None, decide=None,
-           checks: ThreadPoolExecutor | None = None) -> None:
-    """Wait on preprocessing batches and simulations together, acting on each as it completes."""
-    while batches or sims.futures:
-        done, _ = wait(list(batches) + list(sims.futures), return_when=FIRST_COMPLETED)
-        for fut in done:
-            if fut in sims.futures:
-                sims.finish(fut)
-                continue
-            texts = batches.pop(fut)
-            res = fut.result()
-            steps = res.steps
-            ready = [(text, step, included_files(res.outputs, k)) for k, (text, step) in
-                     enumerate(zip(texts, steps, strict=False))]
-            verdicts = list(checks.map(lambda r: _static_verdicts(sims, by_text[r[0]], r[1], r[2], refs), ready))
-            for (text, _step, _inc), found in zip(ready, verdicts, strict=True):
-                for i, verdict in zip(by_text.pop(text), found, strict=True):
-                    if verdict is not None:
-                        decide(i, verdict)
-                    else:
-                        sims.submit(i)
-            rest = texts[len(steps):]
-            if rest and len(steps) == 0:  # the sandbox could not run the batch at all
-                for text in rest:
-                    for i in by_text.pop(text):
-                        decide(i, decided(FC.TOOL_MISSING, "the preprocessor could not be run", **sims.judge.base_fields()))
-            elif rest:  # a design stopped the batch (an output flood): the others go again
-                batches[lane.submit(_preprocess, sims.judge, rest)] = rest
-
-
-def _static_verdicts(sims: _Simulations, indices: list[int], step, included: list[str] | None,
-                     refs: dict) -> list[JudgeVerdict | None]:
-    """The verdict before simulation of each item sharing one design text (None: simulate it); runs on the
-    check pool, so a batch's static checks run side by side."""
-    judge, work = sims.judge, sims.work
-    early = judge.preprocessed(step, included)
-    by_bench: dict = {}  # the static check depends on the text and the bench's reference ports only
-    out: list[JudgeVerdict | None] = []
-    for i in indices:
-        verdict = early
-        if verdict is None:
-            work[i].text = step.stdout
-            if work[i].bench not in by_bench:
-                by_bench[work[i].bench] = judge.checked(work[i], refs.get(work[i].bench))
-            verdict = by_bench[work[i].bench]
-        out.append(verdict)
-    return out
 
 
 def _progress(total: int, progress: bool | str):

@@ -206,6 +206,19 @@ def port_problems(ports: tuple[PortInfo, ...] | None, reference: tuple[PortInfo,
     return problems
 
 
+def check_batch(designs: list[tuple[str, str | None]], references: list[tuple[str, str]]
+                ) -> tuple[list[StaticReport], list[tuple[PortInfo, ...] | None]]:
+    """``check_design`` of each (text, top) and ``reference_ports`` of each (text, top) in one call, so that one
+    bounded worker serves a whole batch (its start and each round trip cost more than slang's own work)."""
+    ports = []
+    for text, top in references:
+        try:
+            ports.append(reference_ports(text, top))
+        except RuntimeError:
+            ports.append(None)
+    return [check_design(text, top) for text, top in designs], ports
+
+
 def reference_ports(text: str, top: str) -> tuple[PortInfo, ...] | None:
     """Ports of a trusted reference module (its text may hold other modules and a testbench)."""
     import pyslang
