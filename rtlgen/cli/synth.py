@@ -2,6 +2,7 @@
 
     rtlgen synth qor c432.aig --recipe resyn2 --json
     rtlgen synth optimize c432.aig --budget 100 --method retrieval --seed 0 --json
+    rtlgen synth optimize c432.aig --preset abc-rl      # ABC-RL's setting: ASAP7, 7 actions, length 10
     rtlgen synth train-prior --out rtlgen/synth/data/prior.npz
 """
 
@@ -152,10 +153,11 @@ def _qor_verilog(design: Path, top: str | None, liberty: Path | None, steps: tup
 def optimize_cmd(ctx: typer.Context,
                  design: Path = typer.Argument(..., help=".v/.sv/.aig/.blif/.bench, or any of them .gz"),
                  budget: int = typer.Option(100, help="recipe evaluations"),
-                 method: str = typer.Option("retrieval", help="random|greedy|anneal|mcts|retrieval"),
+                 method: str = typer.Option("retrieval", help="random|greedy|anneal|mcts|retrieval|agent"),
                  seed: int = typer.Option(0, help="random seed"),
-                 length: int = typer.Option(10, help="recipe length (10 as ABC-RL, 20 as OpenABC-D)"),
-                 liberty: Optional[Path] = typer.Option(None, help="liberty file; default sky130hd tt"),
+                 preset: str = typer.Option("default", help="default (sky130hd) | abc-rl (ASAP7, ABC-RL's setting)"),
+                 length: Optional[int] = typer.Option(None, help="recipe length; default: the preset's (10)"),
+                 liberty: Optional[Path] = typer.Option(None, help="liberty file; default: the preset's"),
                  top: Optional[str] = typer.Option(None, help="top module (Verilog); default: auto"),
                  as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
                  unsafe: bool = unsafe_option(),
@@ -163,15 +165,17 @@ def optimize_cmd(ctx: typer.Context,
                  sets: list[str] = set_option()) -> None:
     """Search ABC recipes for DESIGN at a budget of recipe evaluations; report the cec-checked best."""
     from rtlgen.synth import AbcSession, get_method, optimize
+    from rtlgen.synth.presets import get_preset
     from rtlgen.synth.search import SearchConfig
 
     cfg = resolve(ctx, SearchConfig, config_file, sets, {
         "budget": ("budget", budget), "method": ("method", method), "seed": ("seed", seed), "length": ("length", length),
-        "liberty": ("liberty", str(liberty) if liberty else None), "top": ("top", top)})
-    budget, method, seed, length, top = cfg.budget, cfg.method, cfg.seed, cfg.length, cfg.top
-    liberty = Path(cfg.liberty) if cfg.liberty else None
-
-    get_method(method)  # fail on a bad name before any tool runs
+        "liberty": ("liberty", str(liberty) if liberty else None), "top": ("top", top), "preset": ("preset", preset)})
+    budget, method, seed, top = cfg.budget, cfg.method, cfg.seed, cfg.top
+    chosen = get_preset(cfg.preset)  # fail on a bad name before any tool runs
+    length = cfg.length if cfg.length is not None else chosen.length
+    liberty = Path(cfg.liberty) if cfg.liberty else chosen.liberty_path()
+    cls = get_method(method)
     check_int(budget, "--budget", maximum=MAX_BUDGET)
     check_int(length, "--length", maximum=MAX_LENGTH)
     check_seed(seed)
@@ -179,9 +183,10 @@ def optimize_cmd(ctx: typer.Context,
     _check_liberty(liberty)
     sandbox = sandbox_for(unsafe)
     d = _load_design(design, top, sandbox)
+    prior = chosen.load_prior() if cls.uses_prior else None
     with AbcSession(liberty, sandbox=sandbox) as abc:
-        result = optimize(d, abc, method=method, budget=budget, seed=seed, length=length)
-    out = result.to_json()
+        result = optimize(d, abc, method=method, budget=budget, seed=seed, length=length, prior=prior)
+    out = {**result.to_json(), "preset": chosen.name, "liberty": str(liberty) if liberty else None, "length": length}
     if as_json:
         print(json.dumps(out))
         return

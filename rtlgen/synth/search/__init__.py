@@ -14,6 +14,7 @@ from rtlgen.errors import InputError
 from rtlgen.registry import Registry
 from rtlgen.synth.abc_session import AbcSession
 from rtlgen.synth.frontend import Design
+from rtlgen.synth.prior import Prior
 from rtlgen.synth.qor import EvalStatus, QoR
 from rtlgen.synth.recipes import DEFAULT_LENGTH, RESYN2, from_actions
 from rtlgen.synth.search.base import BudgetExhausted, Evaluator, SearchMethod
@@ -25,6 +26,7 @@ METHODS: Registry[type[SearchMethod]] = Registry("search method", {
     "anneal": "rtlgen.synth.search.anneal:AnnealSearch",
     "mcts": "rtlgen.synth.search.mcts:MctsSearch",
     "retrieval": "rtlgen.synth.search.retrieval:RetrievalSearch",
+    "agent": "rtlgen.synth.search.agent:AgentSearch",
 }, base=SearchMethod)
 
 
@@ -46,6 +48,8 @@ class SearchResult:
     evaluations: int
     failures: int
     wall_s: float
+    trace: tuple[float, ...] = ()  # best ADP ratio (search-time, snapshot-resumed) after each evaluation
+    trace_s: tuple[float, ...] = ()  # seconds into the search at each evaluation
 
     @property
     def adp_ratio(self) -> float:
@@ -57,42 +61,53 @@ class SearchResult:
                 "status": self.status.value, "recipe": list(self.recipe), "and_nodes": q.get("and_nodes"),
                 "levels": q.get("levels"), "area": q["area"], "delay": q["delay"], "adp": q["adp"],
                 "resyn2_adp": self.resyn2.adp, "adp_ratio": self.adp_ratio, "equivalent": self.equivalent,
-                "evaluations": self.evaluations, "failures": self.failures, "wall_s": round(self.wall_s, 3)}
+                "evaluations": self.evaluations, "failures": self.failures, "wall_s": round(self.wall_s, 3),
+                "trace": [round(x, 5) if x != float("inf") else None for x in self.trace],
+                "trace_s": [round(x, 3) for x in self.trace_s]}
 
 
 @dataclass(frozen=True)
 class SearchConfig:
     """``rtlgen synth optimize`` options, loadable from YAML (``--config``) through ``rtlgen.config``."""
 
-    method: str = field(default="retrieval", metadata=help_("random | greedy | anneal | mcts | retrieval"))
+    method: str = field(default="retrieval", metadata=help_("random | greedy | anneal | mcts | retrieval | agent "
+                                                            "(retrieval: best measured, benchmarks/abc_rl_preset.py)"))
+    preset: str = field(default="default", metadata=help_("default (sky130hd) | abc-rl (ASAP7, ABC-RL's setting); "
+                                                          "sets the library, length and prior unless given"))
     budget: int = field(default=100, metadata=help_("recipe evaluations (ABC-RL compares at equal budget)"))
     seed: int = field(default=0, metadata=help_("random seed of the search"))
-    length: int = field(default=DEFAULT_LENGTH, metadata=help_("recipe length (10 as ABC-RL, 20 as OpenABC-D)"))
-    liberty: str | None = field(default=None, metadata=help_("liberty file (.lib or .lib.gz); empty: sky130hd tt"))
+    length: int | None = field(default=None, metadata=help_("recipe length (10 as ABC-RL, 20 as OpenABC-D); "
+                                                            "empty: the preset's"))
+    liberty: str | None = field(default=None, metadata=help_("liberty file (.lib or .lib.gz); empty: the preset's"))
     top: str | None = field(default=None, metadata=help_("top module of a Verilog design; empty: auto"))
 
 
 def optimize(design: Design, session: AbcSession, *, method: str = "retrieval", budget: int = 100, seed: int = 0,
-             length: int = DEFAULT_LENGTH, resyn2: QoR | None = None) -> SearchResult:
+             length: int = DEFAULT_LENGTH, resyn2: QoR | None = None, prior: Prior | None = None) -> SearchResult:
     """Search ``budget`` recipe evaluations with ``method``; the best recipe is re-run from the start
-    (its reported QoR is reproducible with ``rtlgen synth qor --recipe``) and cec-checked."""
+    (its reported QoR is reproducible with ``rtlgen synth qor --recipe``) and cec-checked.
+
+    ``prior`` (methods that use one): the policy prior fitted with the session's library (a preset's
+    ``load_prior()``); None: the shipped sky130hd prior.
+    """
     if budget < 1:
         raise InputError(f"--budget must be a positive integer, not {budget!r}")
     cls = get_method(method)
     t0 = time.monotonic()
     resyn2 = resyn2 or session.evaluate(design, RESYN2)
     ev = Evaluator(session=session, design=design, budget=budget, reference_adp=resyn2.adp)
-    searcher = cls(length=length, seed=seed)
+    searcher = cls(length=length, seed=seed, prior=prior) if cls.uses_prior else cls(length=length, seed=seed)
     searcher.run(ev)
+    trace, trace_s = tuple(ev.best_trace()), tuple(ev.elapsed)
     if ev.best_qor is None:
         return SearchResult(design.name, method, budget, seed, EvalStatus.FAILED, (), None, resyn2, False,
-                            ev.evaluations, ev.failures, time.monotonic() - t0)
+                            ev.evaluations, ev.failures, time.monotonic() - t0, trace, trace_s)
     recipe = from_actions(ev.best_actions)
     # The search scored recipes resumed from snapshots; report what the recipe gives run from the start.
     qor = session.evaluate(design, recipe)
     equivalent = session.cec(design, recipe)
     return SearchResult(design.name, method, budget, seed, EvalStatus.OK, recipe, qor, resyn2, equivalent,
-                        ev.evaluations, ev.failures, time.monotonic() - t0)
+                        ev.evaluations, ev.failures, time.monotonic() - t0, trace, trace_s)
 
 
 __all__ = ["METHODS", "BudgetExhausted", "Evaluator", "SearchConfig", "SearchMethod", "SearchResult", "get_method",

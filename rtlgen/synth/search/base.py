@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import math
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -37,6 +38,8 @@ class Evaluator:
     best_actions: tuple[int, ...] = ()
     best_qor: QoR | None = None
     history: list[tuple[tuple[int, ...], float]] = field(default_factory=list)
+    elapsed: list[float] = field(default_factory=list)  # seconds since the evaluator was made, per history entry
+    _t0: float = field(default_factory=time.monotonic)
     _memo: dict[tuple[int, ...], float] = field(default_factory=dict)
 
     @property
@@ -67,13 +70,23 @@ class Evaluator:
                 self.best_qor, self.best_actions = qor, key
         self._memo[key] = ratio
         self.history.append((key, ratio))
+        self.elapsed.append(time.monotonic() - self._t0)
         return ratio
+
+    def best_trace(self) -> list[float]:
+        """Best ADP ratio found after each evaluation (what iso-QoR comparisons read)."""
+        out, best = [], math.inf
+        for _, ratio in self.history:
+            best = min(best, ratio)
+            out.append(best)
+        return out
 
 
 class SearchMethod(abc.ABC):
     """A recipe search; subclasses fill ``search`` and call the evaluator until it raises BudgetExhausted."""
 
     name: ClassVar[str] = ""
+    uses_prior: ClassVar[bool] = False  # True: the constructor takes ``prior=`` (a rtlgen.synth.prior.Prior)
 
     def __init__(self, length: int = DEFAULT_LENGTH, seed: int = 0) -> None:
         self.length = length

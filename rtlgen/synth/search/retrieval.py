@@ -6,6 +6,9 @@ global model, give a policy ``pi(a | position, previous action)``; the similarit
 (``similarity_alpha``, ABC-RL's 1 - sigmoid(100 (d - 0.007)) on a rescaled distance) and MCTS uses
 ``pi ** alpha`` (alpha 0: plain MCTS). The neighbours' best logged recipes are evaluated first and
 seed the tree, fewer of them when the design is far from every training design.
+
+The prior must come from the session's library: ``optimize(..., prior=get_preset(name).load_prior())``
+(``prior_asap7.npz`` for the ``abc-rl`` preset; the shipped sky130hd one otherwise).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from rtlgen.synth.search.mcts import N_ACTIONS, MctsSearch
 
 class RetrievalSearch(MctsSearch):
     name = "retrieval"
+    uses_prior = True
     k = 3  # neighbours retrieved
     tau = 0.01  # softmax temperature on predicted log ADP ratios
     max_seeds = 12  # neighbour recipes tried first when alpha is high
