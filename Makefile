@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 export RTLGEN_SHARED := $(SHARED)
 
-.PHONY: setup tools venv demo test ray-test lint bench clean
+.PHONY: setup tools venv demo test ray-test train-proof lint bench clean
 
 setup: tools venv
 
@@ -49,6 +49,9 @@ test: setup
 # heavy checks, each run before a release, never by `make test` (CI time)
 ray-test: setup
 	$(PY) -m pytest -q -m cluster tests/test_ray_executor.py
+
+train-proof: setup
+	$(PY) benchmarks/train_proof.py --out benchmarks/results/train_proof
 
 lint: setup
 	$(VENV)/bin/ruff check .
