@@ -22,7 +22,7 @@ from trl import GRPOTrainer
 
 from rtlgen.config import write_resolved
 from rtlgen.errors import InputError
-from rtlgen.registry import import_target, unknown
+from rtlgen.registry import import_target
 from rtlgen.train import data as data_mod
 from rtlgen.train.configs import Finetune, GrpoConfig, RewardSpec
 from rtlgen.train.evaluate import check_heldout, evaluate_heldout
@@ -37,16 +37,9 @@ def build_reward(spec: RewardSpec):
         except (ImportError, AttributeError) as exc:
             raise InputError(f"reward {spec.name!r} cannot be imported ({exc})") from None
     else:
-        from rtlgen import rewards
+        from rtlgen.rewards import REWARDS
 
-        registry = rewards.REWARDS
-        if hasattr(registry, "get") and not isinstance(registry, dict):  # a rtlgen.registry.Registry
-            target = registry.get(spec.name)
-        elif spec.name in registry:
-            target = import_target(registry[spec.name]) if isinstance(registry[spec.name], str) else \
-                registry[spec.name]
-        else:
-            raise unknown("reward", spec.name, sorted(registry))
+        target = REWARDS.get(spec.name)  # unknown names: did-you-mean and the list
     try:
         reward = target(**spec.options) if isinstance(target, type) else target
     except TypeError as exc:
