@@ -377,3 +377,29 @@ def test_workers_do_not_outlive_the_parent(how):
         proc.kill()  # SIGKILL: no atexit; the worker sees its socket close
     proc.wait(30)
     assert _gone(worker)
+
+
+def _loaded(module: str) -> bool:
+    return module in sys.modules
+
+
+def test_prewarm_starts_one_worker_that_the_first_call_waits_for(monkeypatch):
+    monkeypatch.setattr(bounded, "_POOL", None)  # a pool of this test's own
+    pool = bounded._pool()
+    try:
+        bounded.prewarm("rtlgen.sim.judge.static")
+        bounded.prewarm("rtlgen.sim.judge.static")  # one on its way already: nothing more
+        assert pool.warming + len(pool.all) == 1
+        assert call_bounded(_loaded, "rtlgen.sim.judge.static")  # the prewarmed worker, module imported
+        assert len(pool.all) == 1 and pool.warming == 0
+        bounded.prewarm("rtlgen.no_such_module")  # a worker is idle: nothing to do
+        assert len(pool.all) == 1
+    finally:
+        pool.close()
+    monkeypatch.setattr(bounded, "_POOL", None)
+    pool = bounded._pool()
+    try:
+        bounded.prewarm("rtlgen.no_such_module")  # the import fails: the worker is dropped, calls still work
+        assert call_bounded(_add, 2, b=3) == 5 and pool.warming == 0
+    finally:
+        pool.close()

@@ -49,6 +49,7 @@ from rtlgen.sandbox import (
 )
 from rtlgen.sim.classify import FailureCategory
 from rtlgen.sim.judge import Bench, Judge, JudgeConfig, JudgeLimits, JudgeVerdict
+from rtlgen.sim.judge.core import prewarm_checks
 
 GOLDEN = "golden"
 MAX_SAMPLES = 1000  # completions per problem; pass@k papers use at most a few hundred
@@ -397,6 +398,8 @@ def task_variant(task: EvalTask, variant: str) -> EvalTask:
 
 def _run_eval(config: EvalConfig, *, backend: ModelBackend | None, sandbox: Sandbox | None) -> dict:
     t0 = time.monotonic()
+    if config.mode is Mode.STRICT:
+        prewarm_checks()  # the check worker starts while the task loads
     task = task_variant(get_task(config.task), config.variant)
     data_dir = task.resolve_data(config.data_dir)
     version, major = iverilog_info()

@@ -25,6 +25,7 @@ import atexit
 import enum
 import faulthandler
 import fcntl
+import importlib
 import math
 import os
 import pickle
@@ -218,6 +219,7 @@ class _Pool:
         self.idle: list[_Worker] = []
         self.all: set[_Worker] = set()
         self.starting = 0
+        self.warming = 0  # workers being started by ``prewarm``: a caller waits for one rather than start its own
         self.closed = False
 
     def run(self, request: bytes, name: str, timeout_s: float, memory_mb: int) -> tuple[int, memoryview]:
@@ -256,6 +258,9 @@ class _Pool:
                         return worker
                     self.all.discard(worker)
                     worker.kill()
+                if self.warming:
+                    self.cond.wait(1.0)  # a prewarmed worker is on its way: sooner than a fresh one
+                    continue
                 if len(self.all) + self.starting < self.size:
                     self.starting += 1
                     break
@@ -270,6 +275,39 @@ class _Pool:
                     self.all.add(worker)
                 self.cond.notify()
         return worker
+
+    def prewarm(self, module: str) -> None:
+        """Start a worker that imports ``module`` in a background thread, unless a worker is idle or on its way."""
+        with self.cond:
+            if self.closed or self.idle or self.starting or self.warming or len(self.all) >= self.size:
+                return
+            self.warming += 1
+        threading.Thread(target=self._warm, args=(module,), name="rtlgen-bounded-prewarm", daemon=True).start()
+
+    def _warm(self, module: str) -> None:
+        worker = None
+        try:
+            worker = _Worker()
+            request = _REQUEST.pack(1024, _START_TIMEOUT_S) + pickle.dumps((_preload, (module,), {}))
+            deadline = time.monotonic() + _START_TIMEOUT_S
+            _send_frame(worker.sock, request, deadline)
+            reply = _recv_frame(worker.sock, deadline)
+            if reply[0] != _OK or reply[1]:
+                raise EOFError("the import failed")
+        except (BoundedCallError, OSError, EOFError):
+            if worker is not None:
+                worker.kill()
+            worker = None
+        finally:
+            with self.cond:
+                self.warming -= 1
+                if worker is not None:
+                    if self.closed:
+                        worker.kill()
+                    else:
+                        self.all.add(worker)
+                        self.idle.append(worker)
+                self.cond.notify_all()
 
     def _discard(self, worker: _Worker) -> None:
         worker.kill()
@@ -303,6 +341,18 @@ def _pool() -> _Pool:
                 os.register_at_fork(after_in_child=_forget_pool)
             pool = _POOL
     return pool
+
+
+def prewarm(module: str) -> None:
+    """Have a worker ready, with ``module`` (trusted code, such as the one whose functions will be called)
+    imported, before the first ``call_bounded`` needs it: started in the background, so a caller with other
+    work to do first pays nothing for the interpreter's start and the import. A call that comes while the
+    worker is starting waits for it. Does nothing if a worker is idle or starting already."""
+    _pool().prewarm(module)
+
+
+def _preload(module: str) -> None:
+    importlib.import_module(module)
 
 
 def _forget_pool() -> None:

@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 from rtlgen.sandbox.job import Limits
 
 JOB_MOUNT = "/job"
+HELPER_INSIDE = "/run/rtlgen-step"  # the native step starter (``rtlgen.sandbox.native``)
 _NAMESPACES_AS_ROOT = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
 NEEDS_PROC = frozenset({"yosys"})  # tools that exit without /proc/self/exe
 # The fused driver (trusted bash) keeps these to start steps as private uids (SETUID/SETGID/SETPCAP), read
@@ -90,11 +91,12 @@ def needs_proc(argvs) -> bool:
 
 def confine_argv(bwrap: str, job_dir: str, uid: int, *, ro_paths: tuple[str, ...] = (),
                  rw_paths: tuple[str, ...] = (), env: Mapping[str, str] | None = None, tmp_mb: int = 256,
-                 proc: bool = False, driver: bool = False) -> list[str]:
+                 proc: bool = False, driver: bool = False, helper: str | None = None) -> list[str]:
     """bwrap options + inner privilege drop, ending so that the job's argv can be appended.
 
     ``proc``: mount /proc (only for ``NEEDS_PROC`` tools). ``driver``: as root, start the command as uid 0
-    with the fused driver's capabilities instead of dropping to ``uid`` (the driver drops per step)."""
+    with the fused driver's capabilities instead of dropping to ``uid`` (the driver drops per step).
+    ``helper``: the native step starter, shown read-only at ``rtlgen.sandbox.native.INSIDE``."""
     as_root = os.geteuid() == 0
     argv = [bwrap]
     if as_root:
@@ -111,6 +113,8 @@ def confine_argv(bwrap: str, job_dir: str, uid: int, *, ro_paths: tuple[str, ...
         argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     if proc:
         argv += ["--proc", "/proc"]
+    if helper is not None:
+        argv += ["--ro-bind", helper, HELPER_INSIDE]
     argv += ["--dev", "/dev",
              "--bind", job_dir, JOB_MOUNT,
              "--perms", "1777", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]

@@ -18,6 +18,10 @@ the others as a second uid that cannot read what the builder wrote. ``Step.feeds
 step a program once through a named pipe written by the driver; ``Step.exec_only`` makes a binary
 runnable but unreadable (and so its process non-dumpable).
 
+With the native starter (``rtlgen.sandbox.native``, built from ``native/step.c``) each step is one exec of
+``rtlgen-step`` instead: it does the limits, the privilege drop, the feeding, the watchdog and the report
+itself, as the same uid 0 the driver is, and writes its report in the five-field form of ``@STEP``.
+
 Batches (``batch_script``): one driver runs several jobs one after another, each in its own directory
 that only its own uid pair may enter, each step exactly as above; a failing checked step ends its job
 only, and ``/tmp`` is emptied between jobs.
@@ -29,10 +33,11 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from rtlgen.sandbox.job import Job, Limits
+from rtlgen.sandbox.bwrap import drop_privileges_argv
+from rtlgen.sandbox.job import Job, Limits, Step
 
 BASH = "/usr/bin/bash"
-_STEP_LINE = re.compile(r"^@STEP (\d+) (-?\d+) ([\d.]+) ([\d.]+)$")
+_STEP_LINE = re.compile(r"^@STEP (\d+) (-?\d+) ([\d.]+) ([\d.]+)(?: ([\d.]+))?$")
 _TIMES_LINE = re.compile(r"^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$")
 
 
@@ -57,9 +62,9 @@ def _ulimits(limits: Limits) -> str:
 
 
 def driver_script(job: Job, status_fd: int, out_fds: list[tuple[int, int]], argvs: list[tuple[str, ...]],
-                  drops: list[list[str]]) -> str:
+                  uids: list[int], helper: str | None = None) -> str:
     """The bash program: one block per step; ``argvs`` are the steps' argv as seen inside the sandbox and
-    ``drops`` the privilege-dropping prefix of each (setpriv to the step's uid).
+    ``uids`` the uid each runs as; ``helper``: the native starter's path inside the sandbox, or None.
 
     Each step runs as a background job (``set -m``: its own process group) in a subshell that sets
     its limits and execs the tool. A watchdog waits ``wall_s`` with ``read -t`` on the driver's stdin,
@@ -68,15 +73,15 @@ def driver_script(job: Job, status_fd: int, out_fds: list[tuple[int, int]], argv
     """
     closes = _closes(status_fd, out_fds)
     lines = ["set +e -m"]
-    for i, (step, argv, drop) in enumerate(zip(job.steps, argvs, drops, strict=True)):
-        lines += _step_lines(job, i, step, argv, drop, out_fds[i], status_fd, closes)
+    for i, (step, argv, uid) in enumerate(zip(job.steps, argvs, uids, strict=True)):
+        lines += _step_lines(job, i, step, argv, uid, out_fds[i], status_fd, closes, helper)
         if step.check and i < len(job.steps) - 1:
             lines.append('[ "$rc" -eq 0 ] || exit 0')
     return "\n".join(lines) + "\n"
 
 
 def batch_script(jobs: list[Job], dirs: list[str], status_fd: int, out_fds: list[tuple[int, int]],
-                 argvs: list[tuple[str, ...]], drops: list[list[str]]) -> str:
+                 argvs: list[tuple[str, ...]], uids: list[int], helper: str | None = None) -> str:
     """The driver for several jobs in one sandbox start: job ``j`` runs in its own directory ``dirs[j]`` (only
     its uids may enter it) with ``TMPDIR`` there too, its steps exactly as ``driver_script`` runs them (same
     limits, watchdog and uids of its own); the lists hold every job's steps in order and status lines number
@@ -96,7 +101,7 @@ def batch_script(jobs: list[Job], dirs: list[str], status_fd: int, out_fds: list
             lines.append(f"export TMPDIR={shlex.quote(dirs[j] + '/.tmp')}")
         lines.append("for once in 1; do")
         for i, step in enumerate(job.steps):
-            lines += _step_lines(job, g, step, argvs[g], drops[g], out_fds[g], status_fd, closes)
+            lines += _step_lines(job, g, step, argvs[g], uids[g], out_fds[g], status_fd, closes, helper)
             if step.check and i < len(job.steps) - 1:
                 lines.append('[ "$rc" -eq 0 ] || break')
             g += 1
@@ -108,12 +113,15 @@ def _closes(status_fd: int, out_fds: list[tuple[int, int]]) -> str:
     return " ".join(f"{fd}>&-" for fd in [status_fd] + [fd for pair in out_fds for fd in pair])
 
 
-def _step_lines(job: Job, index: int, step, argv: tuple[str, ...], drop: list[str], fds: tuple[int, int],
-                status_fd: int, closes: str) -> list[str]:
+def _step_lines(job: Job, index: int, step: Step, argv: tuple[str, ...], uid: int, fds: tuple[int, int],
+                status_fd: int, closes: str, helper: str | None) -> list[str]:
     """One step: start it limited and watched, wait, kill what it left, report as step ``index``."""
     limits = step.limits or job.limits
     out, err = fds
     umask = "077" if job.split_uids and step.private else "022"
+    if helper is not None:
+        return _native_step_lines(helper, index, step, argv, uid, umask, limits, fds, status_fd, closes)
+    drop = drop_privileges_argv(uid)
     lines = []
     if step.exec_only:
         lines.append(f"/usr/bin/chmod 0711 -- {shlex.join(step.exec_only)} </dev/null >/dev/null 2>&1 {closes}")
@@ -146,8 +154,24 @@ def _step_lines(job: Job, index: int, step, argv: tuple[str, ...], drop: list[st
     return lines
 
 
+def _native_step_lines(helper: str, index: int, step: Step, argv: tuple[str, ...], uid: int, umask: str,
+                       limits: Limits, fds: tuple[int, int], status_fd: int, closes: str) -> list[str]:
+    """The same step through ``rtlgen-step`` (argument order: see ``native/step.c``); it keeps the status
+    descriptor (close-on-exec for the step) and the driver's stdin (the host's pipe, for its watchdog)."""
+    out, err = fds
+    keep_status = " ".join(c for c in closes.split() if c != f"{status_fd}>&-")
+    cpu = max(1, int(limits.cpu_s))
+    args = [helper, str(status_fd), str(index), str(uid), str(uid), umask, f"{limits.wall_s:g}", str(cpu),
+            str(limits.memory_mb * 1024 * 1024), str(limits.file_size_mb * 1024 * 1024), str(limits.open_files),
+            str(limits.processes), str(len(step.exec_only)), *step.exec_only, str(len(step.feeds)),
+            *(p for feed in step.feeds for p in feed), "--", *argv]
+    return [f"{shlex.join(args)} >&{out} 2>&{err} {keep_status}", "rc=$?"]
+
+
 def parse_status(text: str) -> dict[int, StepReport]:
-    """Step reports keyed by index (only the driver, a uid no step runs as, can write them)."""
+    """Step reports keyed by index (only the driver, a uid no step runs as, can write them). The bash form's
+    CPU figure is the driver's cumulative child time two lines below (``times``); the native one's is its fifth
+    field."""
     reports: dict[int, StepReport] = {}
     lines = text.splitlines()
     prev_cpu = 0.0
@@ -155,13 +179,15 @@ def parse_status(text: str) -> dict[int, StepReport]:
         m = _STEP_LINE.match(line.strip())
         if not m:
             continue
-        cpu_total = prev_cpu
-        if n + 2 < len(lines):
-            t = _TIMES_LINE.match(lines[n + 2].strip())
+        if m[5] is not None:
+            cpu = float(m[5])
+        else:
+            cpu_total = prev_cpu
+            t = _TIMES_LINE.match(lines[n + 2].strip()) if n + 2 < len(lines) else None
             if t:
                 cpu_total = 60 * int(t[1]) + float(t[2]) + 60 * int(t[3]) + float(t[4])
+            cpu, prev_cpu = max(0.0, cpu_total - prev_cpu), cpu_total
         idx = int(m[1])
         reports[idx] = StepReport(index=idx, exit_code=int(m[2]), wall_s=max(0.0, float(m[4]) - float(m[3])),
-                                  cpu_s=max(0.0, cpu_total - prev_cpu))
-        prev_cpu = cpu_total
+                                  cpu_s=cpu)
     return reports

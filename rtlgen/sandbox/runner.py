@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rtlgen.errors import InputError, SandboxUnavailableError
 from rtlgen.sandbox import bwrap as bw
-from rtlgen.sandbox import fused
+from rtlgen.sandbox import fused, native
 from rtlgen.sandbox.executor import Executor, ExecutorKind
 from rtlgen.sandbox.job import Job, JobResult, KilledBy, Limits, Step, StepResult
 from rtlgen.sandbox.jobdirs import new_job_dir, remove_stale_job_dirs
@@ -172,11 +172,14 @@ class LocalExecutor(Executor):
         out_fds = [(write_ends[1 + 2 * g], write_ends[2 + 2 * g]) for g in range(len(steps))]
         argvs = [tuple(inside[j] + a[len(str(dirs[j])):] if a == str(dirs[j]) or a.startswith(str(dirs[j]) + os.sep)
                        else a for a in s.argv) for j, s in steps]
-        drops = [bw.drop_privileges_argv(self._uid_for(jobs[j], s, uids[j])) for j, s in steps]
-        script = fused.batch_script(jobs, inside, write_ends[0], out_fds, argvs, drops)
+        step_uids = [self._uid_for(jobs[j], s, uids[j]) for j, s in steps]
+        helper = native.step_helper()
+        script = fused.batch_script(jobs, inside, write_ends[0], out_fds, argvs, step_uids,
+                                    native.INSIDE if helper else None)
         first = jobs[0]
         argv = bw.confine_argv(self._bwrap, str(root), uids[0], ro_paths=first.ro_paths, rw_paths=first.rw_paths,
-                               env=first.env, tmp_mb=max(lim.tmp_mb for lim in limits), proc=False, driver=True)
+                               env=first.env, tmp_mb=max(lim.tmp_mb for lim in limits), proc=False, driver=True,
+                               helper=helper)
         caps = [_STATUS_CAP * len(jobs)] + [lim.output_bytes for lim in limits for _ in range(2)]
         wall = sum(lim.wall_s for lim in limits) + 2 * len(steps) + 1  # backstop; steps have watchdogs
         out = run_process(argv + [fused.BASH, "-c", script], cwd=str(root), env={"PATH": "/usr/bin:/bin"},
@@ -256,12 +259,13 @@ class LocalExecutor(Executor):
         read_ends, write_ends = open_channels(1 + 2 * n)
         out_fds = [(write_ends[1 + 2 * i], write_ends[2 + 2 * i]) for i in range(n)]
         argvs = [tuple(_inside(a, job_dir) for a in s.argv) for s in job.steps]
-        drops = [bw.drop_privileges_argv(self._uid_for(job, s, uid)) for s in job.steps]
-        script = fused.driver_script(job, write_ends[0], out_fds, argvs, drops)
-        # No prlimit around the driver: each step sets its own limits with ulimit (see fused.py).
+        helper = native.step_helper()
+        script = fused.driver_script(job, write_ends[0], out_fds, argvs, [self._uid_for(job, s, uid) for s in job.steps],
+                                     native.INSIDE if helper else None)
+        # No prlimit around the driver: each step sets its own limits (see fused.py).
         argv = bw.confine_argv(self._bwrap, str(job_dir), uid, ro_paths=job.ro_paths, rw_paths=job.rw_paths,
                                env=job.env, tmp_mb=max(lim.tmp_mb for lim in step_limits),
-                               proc=bw.needs_proc(argvs), driver=True)
+                               proc=bw.needs_proc(argvs), driver=True, helper=helper)
         caps = [_STATUS_CAP] + [lim.output_bytes for lim in step_limits for _ in range(2)]
         out = run_process(argv + [fused.BASH, "-c", script], cwd=str(job_dir), env={"PATH": "/usr/bin:/bin"},
                           stdin=None, wall_s=job_wall_s, output_cap=_STATUS_CAP,

@@ -33,7 +33,7 @@ from rtlgen.sandbox import (
     default_sandbox,
     tool_version,
 )
-from rtlgen.sandbox.bounded import BoundedCallError, call_bounded
+from rtlgen.sandbox.bounded import BoundedCallError, call_bounded, prewarm
 from rtlgen.sim.classify import FailureCategory as FC
 from rtlgen.sim.judge import static
 from rtlgen.sim.judge.bench import Bench, BenchProtocol
@@ -83,6 +83,12 @@ class _Item:
     text: str = ""  # the design as compiled (preprocessed, in strict trust)
 
 
+def prewarm_checks() -> None:
+    """Start the static check's worker in the background (see ``bounded.prewarm``): a caller that builds a judge,
+    or knows it soon will, takes the worker's start off its first check's path."""
+    prewarm(static.__name__)
+
+
 class Judge:
     """Judges designs; thread-safe; a batch shares one hardening (one secret) per distinct bench."""
 
@@ -90,6 +96,9 @@ class Judge:
         self.config = config or JudgeConfig()
         self.sandbox = sandbox or default_sandbox()
         self._tool = ""
+        if self.config.trust is Trust.STRICT:
+            prewarm_checks()
+
 
     @property
     def tool(self) -> str:
