@@ -39,6 +39,7 @@ FIRST_CHECK = 2  # the first call: the longest simulations wait for it alone
 SIM_BATCH_SHARE = 1 / 12  # a batch holds at most this share of one lane's estimated work (costs are relative:
 # a cost model measured on a loaded machine overstates every cost alike)
 SIM_BATCH_MAX = 8  # jobs per sandbox start at most (a start costs a few ms of CPU; eight make it negligible)
+SIM_BATCH_MIN = 4  # ... and at least, while more may arrive (tiny jobs, as RTLLM's, cost little more than a start)
 DEFAULT_COST_S = 0.05  # an item without an estimate: a typical VerilogEval sample
 
 
@@ -95,7 +96,8 @@ class _Simulations:
         while self.queue and len(self.futures) < self.lanes:
             cap = self.batch_s if not self.upstream_done else min(self.batch_s, self.queued_s / (2 * self.lanes))
             group, total = [], 0.0
-            while self.queue and len(group) < (SIM_BATCH_MAX if self.batch else 1) and (not group or total < cap):
+            floor = SIM_BATCH_MIN if self.batch and not self.upstream_done else 1
+            while self.queue and len(group) < (SIM_BATCH_MAX if self.batch else 1) and (len(group) < floor or total < cap):
                 neg, i, h, job, n_compile = heapq.heappop(self.queue)
                 group.append((i, h, n_compile, job))
                 total -= neg
