@@ -68,6 +68,10 @@ def evaluate(
     sets: list[str] = set_option(),
 ) -> None:
     """Score samples on a benchmark task; exit 0 when the run completed (whatever the score)."""
+    if mode == "strict" or config_file is not None:  # may be strict: the check worker starts during the imports
+        from rtlgen.sim.judge.core import prewarm_checks
+
+        prewarm_checks()
     from rtlgen.evals.report import table
     from rtlgen.evals.runner import GOLDEN, EvalConfig, run_eval
 

@@ -51,9 +51,14 @@ def _built(source: bytes) -> str | None:
     if cc is None:
         _log.warning("no C compiler: the sandbox driver starts steps with bash and setpriv (slower; install gcc)")
         return None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".rtlgen-step-")
-    os.close(fd)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".rtlgen-step-")
+        os.close(fd)
+    except OSError as exc:  # a read-only home (a container): the bash form
+        _log.warning("cannot build %s in %s (%s): the sandbox driver uses bash and setpriv", SOURCE.name,
+                     target.parent, exc)
+        return None
     try:
         for static in (["-static"], []):  # static starts faster; not every C library ships libc.a
             done = subprocess.run([cc, "-O2", *static, "-o", tmp, str(SOURCE)], capture_output=True, timeout=120,
