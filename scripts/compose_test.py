@@ -243,7 +243,9 @@ def main() -> int:
             local, local_s = run_eval(args, Path(tmp) / "local", None, None)
             remote, remote_s = run_eval(args, Path(tmp) / "remote", f"remote:{stack.url}", stack.token_file)
         diff = sorted(str(k) for k in set(local) | set(remote) if local.get(k) != remote.get(k))
+        first = next((k for k in set(local) | set(remote) if local.get(k) != remote.get(k)), None)
         checks["eval_equal"] = {"ok": bool(local) and not diff, "samples": len(local), "differ": diff[:10],
+                                "first_difference": first and {"local": local.get(first), "remote": remote.get(first)},
                                 "passed": sum(1 for v in local.values() if v["passed"]),
                                 "local_s": round(local_s, 2), "remote_s": round(remote_s, 2)}
         checks["worker_network"] = check_isolation(stack)

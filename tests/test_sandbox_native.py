@@ -136,3 +136,18 @@ def test_native_starter_stops_the_step_when_the_host_goes():
     report = os.read(proc.status_fd, 200).decode()
     os.close(proc.status_fd)
     assert time.monotonic() - t0 < 5 and proc.returncode == 137 and report.startswith("@STEP 0 137 "), report
+
+
+def test_native_starter_works_without_setpcap():
+    """A container may not grant CAP_SETPCAP (compose's worker does not): the bounding set then stays as setpriv
+    leaves it, and the step still runs as the private uid with no capabilities."""
+    helper = needs_native()
+    r, w = os.pipe()
+    proc = subprocess.Popen(["/usr/bin/setpriv", "--bounding-set=-setpcap", "--inh-caps=-setpcap", "--", helper, str(w),
+                             "0", "65534", "65534", *LIMITS, "--", "/usr/bin/id", "-u"], pass_fds=(w,),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.close(w)
+    out, err = proc.communicate(timeout=10)
+    report = os.read(r, 200).decode()
+    os.close(r)
+    assert proc.returncode == 0 and out == b"65534\n" and report.startswith("@STEP 0 0 "), (out, err, report)

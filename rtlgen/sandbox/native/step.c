@@ -67,24 +67,37 @@ static double now(void) {
 
 static void limit(int resource, rlim_t soft, rlim_t hard) {
     struct rlimit rl = {soft, hard};
-    if (setrlimit(resource, &rl) != 0) _exit(126);
+    if (setrlimit(resource, &rl) != 0) {
+        dprintf(2, "rtlgen-step: cannot set a limit: %s\n", strerror(errno));
+        _exit(126);
+    }
+}
+
+static void fail(const char *what) {
+    dprintf(2, "rtlgen-step: cannot drop privileges: %s: %s\n", what, strerror(errno));
+    _exit(126);
 }
 
 static void drop_to(uid_t uid, gid_t gid) {
-    /* the order matters: groups and gid need CAP_SETGID, the bounding set CAP_SETPCAP, both gone after setuid */
-    if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0) _exit(126);
+    /* the order matters: groups and gid need CAP_SETGID, the bounding set CAP_SETPCAP, both gone after setuid.
+     * Without CAP_SETPCAP (a container that does not grant it) the bounding set stays as it is, as setpriv
+     * leaves it: no_new_privs below means no exec can gain a capability from it anyway. */
+    if (setgroups(0, NULL) != 0) fail("setgroups");
+    if (setresgid(gid, gid, gid) != 0) fail("setresgid");
     for (int cap = 0; cap <= 63; cap++) {
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) _exit(126);
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL && errno != EPERM) fail("bounding set");
     }
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(126);
-    if (setresuid(uid, uid, uid) != 0) _exit(126);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("no_new_privs");
+    if (setresuid(uid, uid, uid) != 0) fail("setresuid");
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof data);
-    if (syscall(SYS_capset, &head, data) != 0) _exit(126);
+    if (syscall(SYS_capset, &head, data) != 0) fail("capset");
+    if (syscall(SYS_capget, &head, data) != 0 || data[0].effective || data[0].permitted || data[0].inheritable ||
+        data[1].effective || data[1].permitted || data[1].inheritable) fail("capabilities left");
     uid_t r, e, s;
-    if (getresuid(&r, &e, &s) != 0 || r != uid || e != uid || s != uid) _exit(126);
+    if (getresuid(&r, &e, &s) != 0 || r != uid || e != uid || s != uid) fail("uid");
 }
 
 static void feed(const char *fifo, const char *source) {
