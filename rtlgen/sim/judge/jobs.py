@@ -76,7 +76,11 @@ def preprocess_job(kind: SimulatorKind, designs: list[str], limits: JudgeLimits)
     return Job(steps=tuple(steps), files=files, limits=pp_limits, outputs=tuple(outputs))
 
 
-_PLAIN_TEXT = re.compile(r"[\t\n\x20-\x5f\x61-\x7e]*+")  # printable ASCII, tab, newline; no backtick, no CR
+# directives the compiler, not ivlpp, acts on: ivlpp copies them through as they are
+PASS_THROUGH_DIRECTIVES = ("timescale", "default_nettype", "resetall", "celldefine", "endcelldefine",
+                           "unconnected_drive", "nounconnected_drive")
+_IDENTITY_TEXT = re.compile(  # printable ASCII, tab, newline (no CR); a backtick only to start one of those
+    r"(?:[\t\n\x20-\x5f\x61-\x7e]++|`(?:" + "|".join(PASS_THROUGH_DIRECTIVES) + r")(?![A-Za-z0-9_$]))*+")
 
 
 def preprocessing_is_identity(kind: SimulatorKind, design: str) -> bool:
@@ -84,11 +88,13 @@ def preprocessing_is_identity(kind: SimulatorKind, design: str) -> bool:
     ``design`` itself and its preprocessing job can be skipped.
 
     Every directive and macro use starts with a backtick (`` `define ``, `` `include ``, `` `ifdef ``, a macro
-    call); without one, ``ivlpp`` copies its input through unchanged. Only plain printable ASCII with tabs and
-    newlines qualifies: ``ivlpp`` rewrites CR line ends, and bytes that are not valid UTF-8 come back from the
-    job as replacement characters (``tests/test_judge.py`` checks the identity against the installed tool).
-    Verilator's ``-E -P`` reformats its output, so its designs are always preprocessed."""
-    return kind is SimulatorKind.ICARUS and _PLAIN_TEXT.fullmatch(design) is not None
+    call); ``ivlpp`` copies its input through unchanged when every backtick starts a directive that only the
+    compiler acts on (`` `timescale 1ns/1ps ``, `` `default_nettype none ``: ``PASS_THROUGH_DIRECTIVES``), as
+    generated code often begins. Only plain printable ASCII with tabs and newlines qualifies: ``ivlpp`` rewrites
+    CR line ends, and bytes that are not valid UTF-8 come back from the job as replacement characters
+    (``tests/test_judge.py`` checks the identity against the installed tool). Verilator's ``-E -P`` reformats its
+    output, so its designs are always preprocessed."""
+    return kind is SimulatorKind.ICARUS and _IDENTITY_TEXT.fullmatch(design) is not None
 
 
 def included_files(result_outputs: dict[str, bytes], index: int) -> list[str] | None:
