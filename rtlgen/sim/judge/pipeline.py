@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 PP_BATCH = 16  # distinct designs preprocessed per sandbox start
 CHECK_BATCH = 16  # texts per static-check call (one worker round trip; slang takes about 1 ms a design)
 FIRST_CHECK = 2  # the first call: the longest simulations wait for it alone
-SIM_BATCH_SHARE = 1 / 12  # a batch holds at most this share of one lane's estimated work (costs are relative:
+SIM_BATCH_SHARE = 1 / 6  # a batch holds at most this share of one lane's estimated work (costs are relative:
 # a cost model measured on a loaded machine overstates every cost alike)
 SIM_BATCH_MAX = 8  # jobs per sandbox start at most (a start costs a few ms of CPU; eight make it negligible)
 SIM_BATCH_MIN = 4  # ... and at least, while more may arrive (tiny jobs, as RTLLM's, cost little more than a start)
