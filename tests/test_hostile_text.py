@@ -403,3 +403,21 @@ def test_prewarm_starts_one_worker_that_the_first_call_waits_for(monkeypatch):
         assert call_bounded(_add, 2, b=3) == 5 and pool.warming == 0
     finally:
         pool.close()
+
+
+def _pid():
+    return os.getpid()
+
+
+def test_a_worker_of_a_large_parent_is_kept_between_calls(monkeypatch):
+    """Linux hands a spawned process the peak RSS of its parent's image (``ru_maxrss`` survives exec): a worker
+    started by a large process (a training run) must still serve call after call, not be replaced each time."""
+    ballast = bytearray(700 << 20)  # the parent grows past the retirement size
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    monkeypatch.setattr(bounded, "_POOL", None)
+    pool = bounded._pool()
+    try:
+        assert len({call_bounded(_pid) for _ in range(3)}) == 1
+    finally:
+        pool.close()
+        del ballast

@@ -47,7 +47,7 @@ MAX_PAYLOAD_BYTES = 64 << 20  # an argument or result bigger than this is a bug 
 _START_TIMEOUT_S = 30.0  # a fresh interpreter imports this module in well under a second
 _REAP_S = 2.0  # how long to wait for a dead or killed worker's exit status
 _ORPHAN_GRACE_S = 30  # the worker's own alarm fires this long after timeout_s: only if the parent is gone
-_RETIRE_RSS_KB = 512 << 10  # a worker that once grew past this is replaced: its heap stays fragmented
+_RETIRE_RSS_KB = 512 << 10  # a worker still this large after a call is replaced: its heap stays fragmented
 _MEMORY_HINTS = ("std::bad_alloc", "MemoryError", "Cannot allocate memory", "out of memory")
 
 _FRAME = struct.Struct("!Q")  # length prefix of every message on the socket
@@ -426,13 +426,24 @@ def _worker_main() -> None:
         signal.alarm(0)
         resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
         del frame
-        retire = status == _MEMORY or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > _RETIRE_RSS_KB
+        retire = status == _MEMORY or _resident_kb() > _RETIRE_RSS_KB
         try:
             _send_frame(sock, bytes((status, retire)) + payload, None)
         except OSError:
             return
         if retire:
             return
+
+
+def _resident_kb() -> int:
+    """This process's resident size now. Not ``ru_maxrss``: Linux carries the peak of the image a process
+    replaced into it at exec, and a worker spawned by a large parent (a training run with a model loaded)
+    would then look large from its first call and be replaced after every one."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _serve_one(blob: memoryview) -> tuple[int, bytes]:
