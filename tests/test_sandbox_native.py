@@ -151,3 +151,33 @@ def test_native_starter_works_without_setpcap():
     report = os.read(r, 200).decode()
     os.close(r)
     assert proc.returncode == 0 and out == b"65534\n" and report.startswith("@STEP 0 0 "), (out, err, report)
+
+
+def _failures_under_a_large_parent(queue) -> None:
+    """In a child process (so the ballast dies with it): grow past the memory limit, then fail some steps."""
+    ballast = bytearray(1200 << 20)
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    sb = Sandbox(SandboxConfig())
+    lim = Limits(wall_s=10, cpu_s=10, memory_mb=1024)
+    single = sb.executor.run(Job.single([SH, "-c", "exit 1"], limits=lim, cacheable=False))
+    fused = sb.executor.run(Job(steps=(Step(("/usr/bin/true",)), Step((SH, "-c", "exit 1"))), limits=lim,
+                                cacheable=False))
+    queue.put([(s.killed_by.value, s.max_rss_mb) for s in (single.steps[0], fused.steps[1])])
+
+
+@pytest.mark.parametrize("form", ["native", "bash"])
+def test_a_failing_step_is_no_memory_kill_under_a_large_parent(form, monkeypatch):
+    """Linux hands a spawned process the peak RSS of its parent's image: under a training run (gigabytes) every
+    failing step looked killed for memory. The peak is now the step's own (native starter) or unknown (0)."""
+    import multiprocessing
+
+    if form == "bash":
+        monkeypatch.setenv(native.ENV_SWITCH, "0")
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_failures_under_a_large_parent, args=(queue,))
+    proc.start()
+    got = queue.get(timeout=120)
+    proc.join(30)
+    assert all(kind == "none" for kind, _ in got), got
+    assert all(rss < 500 for _, rss in got), got

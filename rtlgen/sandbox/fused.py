@@ -20,7 +20,8 @@ runnable but unreadable (and so its process non-dumpable).
 
 With the native starter (``rtlgen.sandbox.native``, built from ``native/step.c``) each step is one exec of
 ``rtlgen-step`` instead: it does the limits, the privilege drop, the feeding, the watchdog and the report
-itself, as the same uid 0 the driver is, and writes its report in the five-field form of ``@STEP``.
+itself, as the same uid 0 the driver is, and writes its report in the long form of ``@STEP`` (with the
+step's CPU time and peak resident size).
 
 Batches (``batch_script``): one driver runs several jobs one after another, each in its own directory
 that only its own uid pair may enter, each step exactly as above; a failing checked step ends its job
@@ -37,7 +38,7 @@ from rtlgen.sandbox.bwrap import drop_privileges_argv
 from rtlgen.sandbox.job import Job, Limits, Step
 
 BASH = "/usr/bin/bash"
-_STEP_LINE = re.compile(r"^@STEP (\d+) (-?\d+) ([\d.]+) ([\d.]+)(?: ([\d.]+))?$")
+_STEP_LINE = re.compile(r"^@STEP (\d+) (-?\d+) ([\d.]+) ([\d.]+)(?: ([\d.]+) (\d+))?$")
 _TIMES_LINE = re.compile(r"^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$")
 
 
@@ -47,6 +48,7 @@ class StepReport:
     exit_code: int  # as bash saw it: 128+N for a signal (137 also when the watchdog killed it)
     wall_s: float
     cpu_s: float  # user + system of the step's processes
+    max_rss_kb: int | None = None  # the step's own peak (the native starter measures it; bash cannot)
 
 
 def can_fuse(job: Job, as_root: bool) -> bool:
@@ -170,8 +172,8 @@ def _native_step_lines(helper: str, index: int, step: Step, argv: tuple[str, ...
 
 def parse_status(text: str) -> dict[int, StepReport]:
     """Step reports keyed by index (only the driver, a uid no step runs as, can write them). The bash form's
-    CPU figure is the driver's cumulative child time two lines below (``times``); the native one's is its fifth
-    field."""
+    CPU figure is the driver's cumulative child time two lines below (``times``); the native one's are its fifth
+    and sixth fields (CPU seconds, peak resident KiB)."""
     reports: dict[int, StepReport] = {}
     lines = text.splitlines()
     prev_cpu = 0.0
@@ -179,8 +181,9 @@ def parse_status(text: str) -> dict[int, StepReport]:
         m = _STEP_LINE.match(line.strip())
         if not m:
             continue
+        rss = None
         if m[5] is not None:
-            cpu = float(m[5])
+            cpu, rss = float(m[5]), int(m[6])
         else:
             cpu_total = prev_cpu
             t = _TIMES_LINE.match(lines[n + 2].strip()) if n + 2 < len(lines) else None
@@ -189,5 +192,5 @@ def parse_status(text: str) -> dict[int, StepReport]:
             cpu, prev_cpu = max(0.0, cpu_total - prev_cpu), cpu_total
         idx = int(m[1])
         reports[idx] = StepReport(index=idx, exit_code=int(m[2]), wall_s=max(0.0, float(m[4]) - float(m[3])),
-                                  cpu_s=cpu)
+                                  cpu_s=cpu, max_rss_kb=rss)
     return reports

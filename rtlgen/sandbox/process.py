@@ -7,6 +7,7 @@ creates is the only thing it ever kills.
 from __future__ import annotations
 
 import os
+import resource
 import select
 import selectors
 import signal
@@ -22,7 +23,7 @@ class ProcessOutcome:
     stderr: bytes
     wall_s: float
     cpu_s: float
-    max_rss_kb: int
+    max_rss_kb: int  # 0: unknown (see ``_child_peak_kb``)
     timed_out: bool
     output_overflow: bool
     channels: tuple[bytes, ...] = ()  # what arrived on each extra pipe, in the order of ``channel_fds``
@@ -40,6 +41,15 @@ def open_channels(count: int) -> tuple[list[int], list[int]]:
     """``count`` pipes for extra output streams: (read ends, write ends); pass the write ends to ``run_process``."""
     pairs = [os.pipe() for _ in range(count)]
     return [r for r, _ in pairs], [w for _, w in pairs]
+
+
+def _child_peak_kb(rusage) -> int:
+    """The child's peak resident size, or 0 when it cannot be told apart from ours: Linux carries the RSS of the
+    image a process replaces into its ``ru_maxrss`` at exec, so a child this process started reports at least
+    what this process held then (a training run with a model loaded: gigabytes) whatever it used itself."""
+    if rusage is None:
+        return 0
+    return rusage.ru_maxrss if rusage.ru_maxrss > resource.getrusage(resource.RUSAGE_SELF).ru_maxrss else 0
 
 
 def run_process(argv: list[str], *, cwd: str, env: dict[str, str], stdin: bytes | None,
@@ -96,7 +106,7 @@ def run_process(argv: list[str], *, cwd: str, env: dict[str, str], stdin: bytes 
     return ProcessOutcome(
         returncode=returncode, stdout=bytes(bufs[0]), stderr=bytes(bufs[1]), wall_s=time.monotonic() - start,
         cpu_s=(rusage.ru_utime + rusage.ru_stime) if rusage else 0.0,
-        max_rss_kb=rusage.ru_maxrss if rusage else 0, timed_out=timed_out, output_overflow=overflow is not None,
+        max_rss_kb=_child_peak_kb(rusage), timed_out=timed_out, output_overflow=overflow is not None,
         channels=tuple(bytes(b) for b in bufs[2:]), overflow_index=overflow,
     )
 

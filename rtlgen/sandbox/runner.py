@@ -292,12 +292,12 @@ class LocalExecutor(Executor):
                 break
             elapsed += rep.wall_s
             timed_out = rep.exit_code == 128 + signal.SIGKILL and rep.wall_s >= limits.wall_s - 0.05
+            rss_kb = out.max_rss_kb if rep.max_rss_kb is None else rep.max_rss_kb
             view = ProcessOutcome(returncode=rep.exit_code, stdout=stdout, stderr=stderr, wall_s=rep.wall_s,
-                                  cpu_s=rep.cpu_s, max_rss_kb=out.max_rss_kb, timed_out=timed_out,
-                                  output_overflow=False)
+                                  cpu_s=rep.cpu_s, max_rss_kb=rss_kb, timed_out=timed_out, output_overflow=False)
             res = StepResult(argv=step.argv, exit_code=_exit_code(rep.exit_code), stdout=_text(stdout),
                              stderr=_text(stderr), wall_s=round(rep.wall_s, 6), cpu_s=round(rep.cpu_s, 6),
-                             killed_by=_classify_kill(view, limits), max_rss_mb=round(out.max_rss_kb / 1024, 2))
+                             killed_by=_classify_kill(view, limits), max_rss_mb=round(rss_kb / 1024, 2))
             results.append(res)
             if step.check and not res.ok:
                 break

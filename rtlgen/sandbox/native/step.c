@@ -9,7 +9,8 @@
  *      copies the program into it;
  *   4. waits for the step at most wall seconds, and at once if its stdin (a pipe the host holds open and
  *      never writes) reaches end of file or becomes readable; then kills the step's process group;
- *   5. writes "@STEP index rc start end cpu" to the status descriptor, which no step holds, and exits rc.
+ *   5. writes "@STEP index rc start end cpu peak_rss_kb" to the status descriptor, which no step holds, and
+ *      exits rc (the step was forked from this small process: its peak is its own, not rtlgen's).
  * rc is the step's exit status, or 128 + the signal that ended it (137 when this watchdog killed it).
  *
  * argv: status_fd index uid gid umask(octal) wall_s cpu_s as_bytes fsize_bytes nofile nproc
@@ -225,6 +226,6 @@ int main(int argc, char **argv) {
     int rc = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
     if (killed && !WIFSIGNALED(status)) rc = 128 + SIGKILL;
     double cpu_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-    dprintf((int)status_fd, "@STEP %lld %d %.6f %.6f %.6f\n", index, rc, start, stop, cpu_s);
+    dprintf((int)status_fd, "@STEP %lld %d %.6f %.6f %.6f %ld\n", index, rc, start, stop, cpu_s, ru.ru_maxrss);
     return rc & 255;
 }
