@@ -38,12 +38,13 @@ def step_helper() -> str | None:
     """The host path of the built starter, or None (switched off, not root, or no compiler)."""
     if not enabled() or os.geteuid() != 0:
         return None
-    return _built(SOURCE.read_bytes())
+    return _built()
 
 
 @functools.cache
-def _built(source: bytes) -> str | None:
-    digest = hashlib.sha256(source).hexdigest()[:16]
+def _built() -> str | None:
+    """Once per process: the source is read, hashed and, if no build of it is in the cache, compiled."""
+    digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
     target = cache_root() / "bin" / f"rtlgen-step-{digest}-{platform.machine()}"
     if os.access(target, os.X_OK):
         return str(target)
