@@ -149,6 +149,41 @@ def test_iterate_keeps_verified_and_resumes(work):
     assert (Path(both[1]["adapter"]) / "adapter_config.json").is_file()
 
 
+def test_iterate_from_previous_round_trains_on_its_model(work):
+    from rtlgen.train.iterate import run_iterate
+
+    cfg = _cfg(IterateConfig, work, "iter_prev", rounds=2, seed_data=str(work / "train.jsonl"), from_previous=True,
+               sampling={"k": 1, "max_new_tokens": 12}, train={**TRAIN, "max_steps": 1})
+    first, second = run_iterate(cfg)["rounds"]
+    # round 2 starts from round 1's base with round 1's adapter merged in, saved under its own train/base
+    assert second["base"] == str((work / "iter_prev" / "round_2" / "train" / "base").resolve())
+    assert first["base"] == str((work / "model").resolve()) and first["adapter"] != second["adapter"]
+    assert len(second["passed_ids"]) == second["passed"] <= second["n_heldout"] == 2
+
+
+def test_paired_test_and_wilson_interval():
+    from rtlgen.train.evaluate import paired_test, wilson_interval
+
+    assert paired_test(["a", "b"], ["a", "c", "d"]) == {"gained": 2, "lost": 1, "p_value": 1.0}
+    assert paired_test([], []) == {"gained": 0, "lost": 0, "p_value": 1.0}
+    ten = paired_test([], [str(i) for i in range(10)])
+    assert ten["gained"] == 10 and ten["p_value"] == pytest.approx(2 / 2 ** 10)
+    assert paired_test(range(36), [*range(7, 36), *range(100, 129)])["p_value"] == pytest.approx(3.1e-4, rel=0.01)
+    lo, hi = wilson_interval(90, 200)
+    assert lo == pytest.approx(0.3826, abs=1e-4) and hi == pytest.approx(0.5192, abs=1e-4)
+    assert wilson_interval(0, 200)[0] == 0.0 and wilson_interval(5, 0) == (0.0, 1.0)
+
+
+def test_tiny_tokenizer_splits_digits():
+    from rtlgen.train.tiny import build_tokenizer
+
+    texts = ["It counts from 0 to 27.\nq <= (q == 5'd27) ? 5'd0 : q + 1'b1;\n"] * 20
+    split = build_tokenizer(texts, 300).tokenize("to 27 and 5'd27")
+    assert [t for t in split if t.strip("Ġ").isdigit()] == ["2", "7", "5", "2", "7"]
+    merged = build_tokenizer(texts, 300, split_digits=False).tokenize("to 27 and 5'd27")
+    assert any(len(t.strip("Ġ'd")) > 1 and t.strip("Ġ'd").isdigit() for t in merged)
+
+
 def _plain(cfg) -> dict:
     from rtlgen.config import to_plain
 

@@ -175,6 +175,9 @@ class IterateConfig:
     sampling: SamplingSettings = field(default_factory=SamplingSettings, metadata=help_("per-round sampling"))
     select: Selection = field(default=Selection.ALL, metadata=help_("all passing, or best by area-delay"))
     max_per_prompt: int = field(default=2, metadata=help_("distinct verified completions kept per prompt"))
+    from_previous: bool = field(default=False, metadata=help_(
+        "each round fine-tunes the previous round's model, so training compounds (ITERTL); false: every round "
+        "fine-tunes the starting model afresh on all rounds' data (STaR)"))
     finetune: Finetune = field(default=Finetune.LORA, metadata=help_("lora or full"))
     lora: LoraSettings = field(default_factory=LoraSettings, metadata=help_("adapter shape"))
     train: TrainLoop = field(default_factory=lambda: TrainLoop(max_steps=0, epochs=2.0),

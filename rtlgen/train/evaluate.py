@@ -7,11 +7,17 @@ The model is named by the same spec string the CLI takes (``hf:DIR?adapter=ADAPT
 the problems are served by the ``jsonl`` task (``rtlgen.evals.tasks.jsonl_task``), decoding is greedy
 (``samples=1``) and every sample is judged in strict mode by the one judge. The equivalent command is
 recorded in the result (``command``).
+
+Two evaluations of the same held-out problems compare pairwise: ``paired_test(before, after)`` counts the
+problems one solves and the other does not and gives the exact two-sided McNemar p-value (a sign test on
+those discordant problems); ``wilson_interval`` is the 95% interval of one pass rate.
 """
 
 from __future__ import annotations
 
+import math
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -31,6 +37,7 @@ class HeldoutResult:
     out: str  # the eval's output directory (results.jsonl, summary.json, report.md)
     spec: str  # the model spec evaluated
     command: str  # the rtlgen eval command line that gives the same numbers
+    passed_ids: tuple[str, ...] = ()  # the held-out problems solved, for paired comparisons
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -85,7 +92,30 @@ def evaluate_heldout(model_dir: str | Path, adapter: str | Path | None, settings
             "--model", spec, "--out", str(out)] + (["--limit", str(settings.limit)] if settings.limit else [])
     return HeldoutResult(pass_at_1=float(summary.get("pass_at_1") or 0.0), n=int(summary["problems"]),
                          passed=len(summary["passed"]), categories=dict(summary.get("categories", {})),
-                         out=str(out), spec=spec, command=shlex.join(argv))
+                         out=str(out), spec=spec, command=shlex.join(argv),
+                         passed_ids=tuple(sorted(summary["passed"])))
 
 
-__all__ = ["HeldoutResult", "check_heldout", "ensure_task", "evaluate_heldout", "model_spec"]
+def wilson_interval(passed: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval of ``passed / n`` (95% by default); (0, 1) when n is 0."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = passed / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def paired_test(before: Iterable[str], after: Iterable[str]) -> dict:
+    """Two evaluations of the same problems, given as the ids each solved: ``gained`` (solved only after),
+    ``lost`` (solved only before) and the exact two-sided McNemar p-value, a binomial(gained + lost, 1/2)
+    test on those discordant problems (1.0 when there are none)."""
+    b, a = set(before), set(after)
+    gained, lost = len(a - b), len(b - a)
+    n = gained + lost
+    tail = sum(math.comb(n, i) for i in range(min(gained, lost) + 1)) / 2 ** n if n else 0.5
+    return {"gained": gained, "lost": lost, "p_value": min(1.0, 2 * tail)}
+
+
+__all__ = ["HeldoutResult", "check_heldout", "ensure_task", "evaluate_heldout", "model_spec", "paired_test",
+           "wilson_interval"]

@@ -6,9 +6,10 @@ Round r: sample ``sampling.k`` completions per training prompt from the current 
 starting model), judge each against its row's testbench with the one judge (``SimulationReward``, strict,
 no partial credit: only a pass is verified), keep the distinct passing ones (comments and whitespace
 aside; ``select: best_adp`` ranks them by area-delay against the reference), fine-tune the starting model
-on the kept completions of rounds 1..r (plus ``seed_data``), evaluate held-out pass@1, and append one line
-to ``rounds.jsonl``. A re-run resumes after the last finished round; inside a round the samples
-(``round_N/samples.jsonl``) are reused and training resumes from its last checkpoint.
+(with ``from_previous``: round r-1's model) on the kept completions of rounds 1..r (plus ``seed_data``),
+evaluate held-out pass@1, and append one line to ``rounds.jsonl``. A re-run resumes after the last
+finished round; inside a round the samples (``round_N/samples.jsonl``) are reused and training resumes
+from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -155,12 +156,14 @@ def _round(cfg: IterateConfig, r: int, rows: Sequence[dict], seed_rows: list[dic
               "prompts_solved": sum(1 for codes in kept if codes), "kept": len(verified),
               "train_rows": len(train_rows), "base": model_base, "adapter": adapter}
     if train_rows:
-        trained = train_sft(model_dir=base, adapter="", rows=train_rows, where=f"round {r} data",
+        start, start_adapter = (model_base, adapter or "") if cfg.from_previous else (base, "")
+        trained = train_sft(model_dir=start, adapter=start_adapter, rows=train_rows, where=f"round {r} data",
                             out=rdir / "train", finetune=cfg.finetune, lora=cfg.lora, loop=cfg.train)
         record.update(base=trained.base, adapter=trained.adapter, steps=trained.steps)
     if cfg.eval.data:
         ev = evaluate_heldout(record["base"], record["adapter"], cfg.eval, rdir / "eval")
-        record.update(pass_at_1=ev.pass_at_1, n_heldout=ev.n, eval_out=ev.out)
+        record.update(pass_at_1=ev.pass_at_1, n_heldout=ev.n, passed=ev.passed, passed_ids=list(ev.passed_ids),
+                      eval_out=ev.out)
     record["wall_s"] = round(time.monotonic() - t0, 1)
     return record
 

@@ -40,6 +40,9 @@ class TinySpec:
     max_positions: int = field(default=2048, metadata=help_("longest prompt + completion, in tokens"))
     corpus_chars: int = field(default=3_000_000, metadata=help_("characters of the RTL corpus the BPE reads"))
     seed: int = field(default=0, metadata=help_("initialisation and corpus-sampling seed"))
+    split_digits: bool = field(default=True, metadata=help_(
+        "every digit its own token, in prose and code alike, so a width or constant is copied from the spec "
+        "digit by digit (with merged digits ' 27' in the spec and 'd27' in code share no token)"))
 
 
 def corpus_texts(corpus_dir: Path | None, max_chars: int, seed: int = 0) -> Iterator[str]:
@@ -60,15 +63,18 @@ def corpus_texts(corpus_dir: Path | None, max_chars: int, seed: int = 0) -> Iter
         yield text
 
 
-def build_tokenizer(texts: Iterable[str], vocab_size: int):
-    """A byte-level BPE (every byte representable: no unknown token) with ``<|endoftext|>`` as EOS."""
+def build_tokenizer(texts: Iterable[str], vocab_size: int, *, split_digits: bool = True):
+    """A byte-level BPE (every byte representable: no unknown token) with ``<|endoftext|>`` as EOS;
+    ``split_digits`` keeps digits out of merges."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     if vocab_size < 300:
         raise InputError(f"vocab_size must be at least 300 (256 bytes + merges), not {vocab_size}")
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), byte_level]) \
+        if split_digits else byte_level
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOS, PAD], show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
@@ -92,7 +98,7 @@ def build_tiny_model(out_dir: str | Path, spec: TinySpec = TinySpec(), *, corpus
     extra = list(extra_texts)
     texts = itertools.chain(corpus_texts(Path(corpus_dir) if corpus_dir else None, spec.corpus_chars, spec.seed),
                             *([extra] * max(1, extra_repeat)))
-    tokenizer = build_tokenizer(texts, spec.vocab_size)
+    tokenizer = build_tokenizer(texts, spec.vocab_size, split_digits=spec.split_digits)
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=spec.hidden, intermediate_size=spec.intermediate,
                          num_hidden_layers=spec.layers, num_attention_heads=spec.heads,
                          num_key_value_heads=spec.kv_heads, max_position_embeddings=spec.max_positions,
