@@ -189,14 +189,14 @@ class Clock:
         self.times: dict[str, dict] = {}
 
     @staticmethod
-    def _now() -> tuple[float, float]:
+    def now() -> tuple[float, float]:
         own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         return time.monotonic(), own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
     def run(self, name: str, fn, *args):
-        wall0, cpu0 = self._now()
+        wall0, cpu0 = self.now()
         result = fn(*args)
-        wall1, cpu1 = self._now()
+        wall1, cpu1 = self.now()
         self.times[name] = {"wall_s": round(wall1 - wall0, 1), "cpu_s": round(cpu1 - cpu0, 1)}
         return result
 
@@ -379,7 +379,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     torch.set_num_threads(args.threads)
     clock = Clock()
-    wall0, cpu0 = clock._now()
+    wall0, cpu0 = clock.now()
     root = Path(args.out)
     root.mkdir(parents=True, exist_ok=True)
     families = [f.strip() for f in args.families.split(",") if f.strip()]
@@ -402,7 +402,7 @@ def main(argv: list[str] | None = None) -> dict:
     results["configs"] = {k: to_plain(v) for k, v in cfg.items()}
     run_phases(root, cfg, results, clock, heldout_rows[:10], args.unsafe)
     results["comparisons"] = compare(results["phases"])
-    wall1, cpu1 = clock._now()
+    wall1, cpu1 = clock.now()
     results.update(times=clock.times, wall_s=round(wall1 - wall0, 1), cpu_s=round(cpu1 - cpu0, 1))
     (root / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     plot(root, results)
