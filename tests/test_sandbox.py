@@ -6,6 +6,7 @@ import os
 import pickle
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -96,7 +97,22 @@ def test_wall_timeout_kills_whole_group(sandbox):
     deadline = time.monotonic() + 10
     while _sleepers() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _sleepers() == []
+    left = _sleepers()
+    assert left == [], f"left running: {[_describe(pid) for pid in left]}"
+
+
+def _describe(pid: str) -> str:
+    """What a leftover process is, for the failure message: state, parent (and its command), uid, pids per
+    namespace (an ``NSpid`` with two numbers: still inside a sandbox's pid namespace)."""
+    try:
+        fields = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                      if ":\t" in line)
+        parent = fields.get("PPid", "?").strip()
+        parent_cmd = Path(f"/proc/{parent}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError as exc:
+        return f"{pid}: gone ({exc.strerror})"
+    return (f"{pid}: state {fields.get('State', '?').strip()}, parent {parent} ({parent_cmd.strip()[:120]}), "
+            f"uid {fields.get('Uid', '?').split()[0]}, NSpid {fields.get('NSpid', '?').strip()}")
 
 
 def _sleepers() -> list[str]:
