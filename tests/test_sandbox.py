@@ -91,13 +91,16 @@ def test_runs_as_unprivileged_uid_without_capabilities(sandbox):
 
 
 def test_wall_timeout_kills_whole_group(sandbox):
-    res = sandbox.run(sh("sleep 300 & sleep 301 & exec sleep 302", limits=Limits(wall_s=1, cpu_s=10)))
+    # durations no other process on the host uses (a plain `sleep 300` of anyone else's would count)
+    durations = [f"{300 + i}.{uuid.uuid4().int % 10**9:09d}" for i in range(3)]
+    script = f"sleep {durations[0]} & sleep {durations[1]} & exec sleep {durations[2]}"
+    res = sandbox.run(sh(script, limits=Limits(wall_s=1, cpu_s=10)))
     assert res.killed_by is KilledBy.TIMEOUT
     # the pid namespace's teardown is asynchronous (a busy machine takes longer): wait for it, bounded
     deadline = time.monotonic() + 10
-    while _sleepers() and time.monotonic() < deadline:
+    while _sleepers(durations) and time.monotonic() < deadline:
         time.sleep(0.1)
-    left = _sleepers()
+    left = _sleepers(durations)
     assert left == [], f"left running: {[_describe(pid) for pid in left]}"
 
 
@@ -115,14 +118,16 @@ def _describe(pid: str) -> str:
             f"uid {fields.get('Uid', '?').split()[0]}, NSpid {fields.get('NSpid', '?').strip()}")
 
 
-def _sleepers() -> list[str]:
+def _sleepers(durations: list[str]) -> list[str]:
+    """Pids of ``sleep D`` for each D in ``durations``, anywhere on the host."""
+    wanted = {f"sleep\0{d}\0".encode() for d in durations}
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             cmd = open(f"/proc/{pid}/cmdline", "rb").read()
         except OSError:
             continue
-        if cmd in (b"sleep\x00300\x00", b"sleep\x00301\x00", b"sleep\x00302\x00"):
+        if cmd in wanted:
             found.append(pid)
     return found
 
