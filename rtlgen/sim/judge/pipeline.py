@@ -40,7 +40,23 @@ SIM_BATCH_SHARE = 1 / 6  # a batch holds at most this share of one lane's estima
 # a cost model measured on a loaded machine overstates every cost alike)
 SIM_BATCH_MAX = 8  # jobs per sandbox start at most (a start costs a few ms of CPU; eight make it negligible)
 SIM_BATCH_MIN = 4  # ... and at least, while more may arrive (tiny jobs, as RTLLM's, cost little more than a start)
+ALONE_S = 0.25  # a job estimated this long (and over the cap) is never batched: a start is negligible beside it
 DEFAULT_COST_S = 0.05  # an item without an estimate: a typical VerilogEval sample
+
+
+def take_group(queue: list, cap: float, floor: int, most: int) -> list:
+    """Pop the next batch off ``queue``, a heap of ``(-cost, ...)`` entries (longest first): entries while the
+    batch holds fewer than ``floor`` or costs less than ``cap`` in all, ``most`` at most; a job estimated at
+    ``ALONE_S`` or more that fills the cap alone runs alone, so the next long one can start on another lane."""
+    group: list = []
+    total = 0.0
+    while queue and len(group) < most and (len(group) < floor or total < cap):
+        entry = heapq.heappop(queue)
+        group.append(entry)
+        total -= entry[0]
+        if -entry[0] >= max(cap, ALONE_S):
+            break
+    return group
 
 
 class _Simulations:
@@ -95,12 +111,10 @@ class _Simulations:
         """Hand queued jobs to the lanes that are free."""
         while self.queue and len(self.futures) < self.lanes:
             cap = self.batch_s if not self.upstream_done else min(self.batch_s, self.queued_s / (2 * self.lanes))
-            group, total = [], 0.0
             floor = SIM_BATCH_MIN if self.batch and not self.upstream_done else 1
-            while self.queue and len(group) < (SIM_BATCH_MAX if self.batch else 1) and (len(group) < floor or total < cap):
-                neg, i, h, job, n_compile = heapq.heappop(self.queue)
-                group.append((i, h, n_compile, job))
-                total -= neg
+            taken = take_group(self.queue, cap, floor, SIM_BATCH_MAX if self.batch else 1)
+            total = sum(-entry[0] for entry in taken)
+            group = [(i, h, n_compile, job) for _, i, h, job, n_compile in taken]
             self.queued_s -= total
             jobs = [g[3] for g in group]
             fut = self.pool.submit(self.batch, jobs) if len(jobs) > 1 else self.pool.submit(self._one, jobs[0])
