@@ -161,6 +161,9 @@ def summarise(records: list[dict], args) -> dict:
     return summary
 
 
+_NOT_RUN = {"mean": math.nan, "seeds": {}}
+
+
 def _fmt(x) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
 
@@ -180,12 +183,14 @@ def write_report(summary: dict, args) -> str:
             evals = ", ".join(str(v["agent_evals"] or f">{args.budget}") for v in iso.values())
             secs = ", ".join(f"{v['agent_s']:.1f} / {v['random_s']:.1f}" if v["agent_s"] is not None
                              else f"- / {v['random_s']:.1f}" for v in iso.values())
-            seeds = {m: ", ".join(_fmt(v) for v in e[m]["seeds"].values()) for m in ("random", "agent")}
-            lines.append(f"| {d} | {'yes' if e['held_out'] else ''} | {_fmt(e['random']['mean'])} | "
-                         f"{_fmt(e['agent']['mean'])} | {seeds['random']} | {seeds['agent']} | "
+            col = {m: e.get(m, _NOT_RUN) for m in ("random", "agent")}  # a run of other methods only: n/a
+            seeds = {m: ", ".join(_fmt(v) for v in col[m]["seeds"].values()) for m in col}
+            lines.append(f"| {d} | {'yes' if e['held_out'] else ''} | {_fmt(col['random']['mean'])} | "
+                         f"{_fmt(col['agent']['mean'])} | {seeds['random']} | {seeds['agent']} | "
                          f"{e.get('agent_wins_seeds', 'n/a')} | "
                          f"{_fmt(e['abc_rl_published'])} | {evals} | {secs} |")
-        g, gv = s["geomean_all"], s["geomean_validation"]
+        g = {m: s["geomean_all"].get(m, math.nan) for m in ("random", "agent")}
+        gv = {**{m: math.nan for m in ("random", "agent")}, **s["geomean_validation"]}
         lines += ["", f"Geomean, validation designs: random {_fmt(gv['random'])} "
                   f"({100 * (1 - gv['random']):.1f}% reduction), agent {_fmt(gv['agent'])} "
                   f"({100 * (1 - gv['agent']):.1f}% reduction). All designs: random {_fmt(g['random'])}, "
