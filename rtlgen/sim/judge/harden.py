@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rtlgen.errors import InputError
@@ -118,18 +119,31 @@ def _bench_names(files: dict[str, str], dut_top: str) -> set[str]:
     return modules | instances
 
 
+_FEW_NAMES = 64  # up to this many, one regex of the names; beyond, a dict lookup per word (linear whatever they are)
+
+
+def _renamer(renamed: dict[str, str]) -> Callable[[str], str]:
+    """Whole words of ``renamed``'s keys replaced by its values. A bench names a handful of modules and instances:
+    one alternation over them passes over the rest of the text in C, not with a Python call per word."""
+    if len(renamed) > _FEW_NAMES:
+        return lambda text: _WORD.sub(lambda m: renamed.get(m.group(0), m.group(0)), text)
+    names = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, sorted(renamed, key=len, reverse=True))) + r")(?!\w)")
+    return lambda text: names.sub(lambda m: renamed[m.group(0)], text)
+
+
 def harden(bench: Bench) -> HardenedBench:
     """Rewrite ``bench`` for one run (a fresh secret each call); InputError for a bench the judge cannot use."""
     suffix, tag = secrets.token_hex(6), "RTLGEN" + secrets.token_hex(16) + ":"
     names = _bench_names(dict(bench.files), bench.dut_top)
     if bench.top not in names:
         raise InputError(f"the testbench defines no module {bench.top!r}; pass the testbench's top module")
-    renamed = {n: f"{n}_{suffix}" for n in names}  # one dict lookup per word: linear, whatever the bench holds
+    renamed = {n: f"{n}_{suffix}" for n in names}
+    rename = _renamer(renamed)
     protocol = bench.resolved_protocol()
     out: dict[str, str] = {}
     total_ends = 0
     for fname, text in bench.files.items():
-        text = _WORD.sub(lambda m: renamed.get(m.group(0), m.group(0)), text)
+        text = rename(text)
         text, _prints, ends = tag_prints(text, tag)
         total_ends += ends
         out["bench_" + fname] = text
