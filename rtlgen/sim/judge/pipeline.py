@@ -113,12 +113,10 @@ class _Simulations:
             cap = self.batch_s if not self.upstream_done else min(self.batch_s, self.queued_s / (2 * self.lanes))
             floor = SIM_BATCH_MIN if self.batch and not self.upstream_done else 1
             taken = take_group(self.queue, cap, floor, SIM_BATCH_MAX if self.batch else 1)
-            total = sum(-entry[0] for entry in taken)
-            group = [(i, h, n_compile, job) for _, i, h, job, n_compile in taken]
-            self.queued_s -= total
-            jobs = [g[3] for g in group]
+            self.queued_s -= sum(-entry[0] for entry in taken)
+            jobs = [job for *_, job, _ in taken]
             fut = self.pool.submit(self.batch, jobs) if len(jobs) > 1 else self.pool.submit(self._one, jobs[0])
-            self.futures[fut] = [(i, h, n) for i, h, n, _ in group]
+            self.futures[fut] = [(i, h, n_compile) for _, i, h, _, n_compile in taken]
 
     def _one(self, job) -> list:
         return [self.judge.sandbox.run(job)]
