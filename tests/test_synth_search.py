@@ -63,9 +63,29 @@ def test_method_respects_budget_and_is_equivalent(method, c432_session):
 @pytest.mark.requires_yosys
 @pytest.mark.requires_bwrap
 @pytest.mark.requires_data
-def test_reported_qor_is_the_recipe_run_from_the_start(c432_session, sandbox):
+@pytest.mark.parametrize("resume", [False, True])
+def test_reported_qor_is_the_recipe_run_from_the_start(c432_session, sandbox, resume):
     """Snapshot reuse is approximate (ABC is node-order sensitive); what optimize reports must not be."""
     c432, abc = c432_session
-    res = optimize(c432, abc, method="mcts", budget=30, seed=1)
+    res = optimize(c432, abc, method="mcts", budget=30, seed=1, resume=resume)
     with AbcSession(sandbox=sandbox) as fresh:
         assert fresh.evaluate(c432, res.recipe) == res.qor
+    if not resume:  # the search scored every recipe as it is reported: its best is the reported figure
+        assert res.trace[-1] == pytest.approx(res.adp_ratio, rel=1e-12)
+
+
+@pytest.mark.requires_yosys
+@pytest.mark.requires_bwrap
+@pytest.mark.requires_data
+def test_search_evaluations_run_from_the_design_unless_resuming(c432_session):
+    """Without ``resume`` no evaluation starts from a snapshot, even one an earlier search left in the session."""
+    c432, abc = c432_session
+    optimize(c432, abc, method="mcts", budget=12, seed=3, resume=True)  # leaves prefix snapshots behind
+    scripts = []
+    real = abc._script
+    abc._script = lambda *a, **k: scripts.append(real(*a, **k)) or scripts[-1]
+    try:
+        optimize(c432, abc, method="mcts", budget=12, seed=3)
+    finally:
+        del abc._script
+    assert scripts and all(not any(c.startswith(("write_aiger", "read snap")) for c in sc) for sc in scripts)

@@ -1,7 +1,6 @@
 """Greedy construction, then first-improvement local search with the rest of the budget.
 
-Step i tries every action appended to the best prefix so far (the prefix's AIG is a snapshot in the
-ABC session, so each try costs one step plus mapping); the recipe's ADP after mapping decides.
+Step i tries every action appended to the best prefix so far; the recipe's ADP after mapping decides.
 Once the recipe has its length, single-position changes of the best recipe are tried in random order.
 """
 

@@ -1,8 +1,8 @@
 """Monte-Carlo tree search over recipe prefixes (PUCT), the base of the retrieval-guided agent.
 
 A node is a prefix; an iteration selects down the tree, expands one new action, completes the recipe
-with the rollout policy and evaluates it (one budget unit), snapshotting the tree prefix in ABC so
-later rollouts through that node start from its AIG. Rewards are -log(adp / resyn2_adp), min-max
+with the rollout policy and evaluates it (one budget unit; with ``Evaluator.resume`` later rollouts
+through the node start from its snapshotted AIG). Rewards are -log(adp / resyn2_adp), min-max
 normalised over what has been seen; a node's value mixes its mean and its best (single-player search
 cares about the best recipe). Plain MCTS uses a uniform prior; subclasses supply ``prior``.
 """
