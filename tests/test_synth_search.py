@@ -8,6 +8,7 @@ from rtlgen.errors import InputError
 from rtlgen.synth import METHODS, AbcSession, get_method, load_design, optimize
 from rtlgen.synth.embedding import similarity_alpha
 from rtlgen.synth.prior import load_prior
+from rtlgen.synth.search.mcts import MctsSearch
 from rtlgen.synth.search.retrieval import RetrievalSearch
 
 
@@ -31,6 +32,22 @@ def test_retrieval_neighbour_of_training_design_is_itself(shared):
     (idx, dist), *_ = prior.neighbours(design, k=1)
     assert prior.names[idx] == name and dist == pytest.approx(0.0, abs=1e-9)
     assert similarity_alpha(dist, prior.d0) > similarity_alpha(prior.d0 * 3, prior.d0)
+
+
+@pytest.mark.requires_data
+def test_retrieval_drops_a_prior_that_does_not_apply(shared):
+    """Below min_alpha the agent is plain MCTS: no neighbour recipes, a uniform policy; above it, both."""
+    from types import SimpleNamespace
+
+    prior = load_prior()
+    ev = SimpleNamespace(design=load_design(shared / "synth-bench" / "train" / f"{prior.names[0]}.aig"))
+    near = RetrievalSearch(length=10, seed=0, prior=prior)
+    assert near.seeds(ev) and near.alpha >= near.min_alpha  # a training design is its own neighbour
+    assert near.prior(3, 0).std() > 0
+    far = RetrievalSearch(length=10, seed=0, prior=prior)
+    far.min_alpha = 1.01  # no design is that similar
+    assert far.seeds(ev) == [] and far.alpha == 0.0
+    assert far.prior(3, 0) == pytest.approx(MctsSearch.prior(far, 3, 0))  # uniform
 
 
 @pytest.fixture(scope="module")

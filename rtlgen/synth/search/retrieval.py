@@ -7,6 +7,12 @@ global model, give a policy ``pi(a | position, previous action)``; the similarit
 ``pi ** alpha`` (alpha 0: plain MCTS). The neighbours' best logged recipes are evaluated first and
 seed the tree, fewer of them when the design is far from every training design.
 
+Below ``min_alpha`` (0.5: the nearest training design is farther than training designs typically are
+from each other) the prior is not used at all: no seeds, a uniform policy, i.e. plain MCTS. Measured in
+the abc-rl preset (``benchmarks/abc_rl_preset.py``, 6 seeds, every evaluation run from the design): on
+c432 and sin (alpha 0.32 and 0.29) the neighbours' recipes and policy made the search worse than random,
+while plain MCTS beat random there.
+
 The prior must come from the session's library: ``optimize(..., prior=get_preset(name).load_prior())``
 (``prior_asap7.npz`` for the ``abc-rl`` preset; the shipped sky130hd one otherwise).
 """
@@ -27,6 +33,7 @@ class RetrievalSearch(MctsSearch):
     k = 3  # neighbours retrieved
     tau = 0.01  # softmax temperature on predicted log ADP ratios
     max_seeds = 12  # neighbour recipes tried first when alpha is high
+    min_alpha = 0.5  # less similar than this: the prior does not apply, search without it
 
     def __init__(self, length: int = 10, seed: int = 0, prior: Prior | None = None) -> None:
         super().__init__(length=length, seed=seed)
@@ -38,6 +45,9 @@ class RetrievalSearch(MctsSearch):
         nbrs = self.model.neighbours(ev.design, self.k)
         self.neighbours = [(self.model.names[i], d) for i, d in nbrs]
         self.alpha = similarity_alpha(nbrs[0][1], self.model.d0)
+        if self.alpha < self.min_alpha:
+            self.alpha = 0.0  # prior() is then uniform: plain MCTS
+            return []
         sim = np.array([np.exp(-d / self.model.d0) for _, d in nbrs])
         sim /= sim.sum()
         w_pos = 0.5 * self.model.g_pos + 0.5 * np.tensordot(sim, self.model.w_pos[[i for i, _ in nbrs]], axes=1)
