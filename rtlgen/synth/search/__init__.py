@@ -85,8 +85,8 @@ class SearchConfig:
 def optimize(design: Design, session: AbcSession, *, method: str = "retrieval", budget: int = 100, seed: int = 0,
              length: int = DEFAULT_LENGTH, resyn2: QoR | None = None, prior: Prior | None = None,
              resume: bool = False) -> SearchResult:
-    """Search ``budget`` recipe evaluations with ``method``; the best recipe is re-run from the start
-    (its reported QoR is reproducible with ``rtlgen synth qor --recipe``) and cec-checked.
+    """Search ``budget`` recipe evaluations with ``method``; the best recipe's reported QoR is from a run
+    from the start (reproducible with ``rtlgen synth qor --recipe``), and the recipe is cec-checked.
 
     ``prior`` (methods that use one): the policy prior fitted with the session's library (a preset's
     ``load_prior()``); None: the shipped sky130hd prior. ``resume``: evaluate recipes from snapshotted
