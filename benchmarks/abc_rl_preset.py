@@ -144,9 +144,10 @@ def summarise(records: list[dict], args) -> dict:
                             "all_equivalent": all(r["equivalent"] for r in by[m].values())}
             both = sorted(set(by.get(a, {})) & set(by.get("random", {})))
             if both:
-                ties = sum(math.isclose(by[a][s]["adp_ratio"], by["random"][s]["adp_ratio"]) for s in both)
-                wins = sum(by[a][s]["adp_ratio"] < by["random"][s]["adp_ratio"] for s in both) - ties
-                entry["agent_wins_seeds"] = f"{max(wins, 0)}/{len(both)}" + (f" ({ties} tied)" if ties else "")
+                pairs = [(by[a][s]["adp_ratio"], by["random"][s]["adp_ratio"]) for s in both]
+                ties = sum(math.isclose(x, y) for x, y in pairs)
+                wins = sum(x < y and not math.isclose(x, y) for x, y in pairs)
+                entry["agent_wins_seeds"] = f"{wins}/{len(both)}" + (f" ({ties} tied)" if ties else "")
                 entry["agent_ties_random"] = math.isclose(entry[a]["mean"], entry["random"]["mean"])
                 entry["agent_beats_random"] = entry[a]["mean"] < entry["random"]["mean"] and not entry["agent_ties_random"]
                 entry["iso_qor"] = {s: iso_qor(by[a][s], by["random"][s]) for s in both}
