@@ -17,7 +17,7 @@ from verilog_fixtures import INVERTER_TB
 from rtlgen.cli.main import main
 from rtlgen.config import load_config
 from rtlgen.errors import InputError
-from rtlgen.train.configs import GrpoConfig, IterateConfig, SftConfig
+from rtlgen.train.configs import EvalSettings, GrpoConfig, IterateConfig, SftConfig
 from rtlgen.train.data import write_jsonl
 
 pytestmark = [pytest.mark.requires_torch, pytest.mark.requires_iverilog, pytest.mark.requires_bwrap,
@@ -174,6 +174,34 @@ def test_paired_test_and_wilson_interval():
     assert wilson_interval(0, 200)[0] == 0.0 and wilson_interval(5, 0) == (0.0, 1.0)
 
 
+def test_paired_rate_test_on_sampled_pass_fractions():
+    from rtlgen.train.evaluate import paired_rate_test
+
+    same = paired_rate_test({"a": 0.5, "b": 0.1}, {"a": 0.5, "b": 0.1})
+    assert same["p_value"] == 1.0 and same["rose"] == same["fell"] == 0
+    few = paired_rate_test({"a": 0.1, "b": 0.2, "c": 0.0}, {"a": 0.3, "b": 0.4, "c": 0.0, "only-after": 1.0})
+    # exact: 2 nonzero differences, only "both negated" is as extreme the other way
+    assert few["problems"] == 3 and few["rose"] == 2 and few["p_value"] == pytest.approx(0.5)
+    assert few["after"] - few["before"] == pytest.approx(0.4 / 3)
+    # many small consistent gains are significant; gains cancelled by losses are not
+    before = {str(i): 0.2 for i in range(60)}
+    up = paired_rate_test(before, {str(i): 0.2 + (0.1 if i % 3 else -0.1) for i in range(60)}, draws=20_000)
+    assert up["rose"] == 40 and up["fell"] == 20 and up["p_value"] == pytest.approx(0.013, abs=0.003)
+    flat = paired_rate_test(before, {str(i): 0.2 + (0.1 if i % 2 else -0.1) for i in range(60)}, draws=20_000)
+    assert flat["p_value"] > 0.5
+    assert paired_rate_test(before, before, seed=3) == paired_rate_test(before, before, seed=4)
+
+
+def test_sampled_heldout_eval_reports_rates(work):
+    from rtlgen.train.evaluate import evaluate_heldout
+
+    ev = EvalSettings(data=str(work / "heldout.jsonl"), max_new_tokens=8, batch_size=2, samples=3)
+    result = evaluate_heldout(work / "model", None, ev, work / "sampled_eval")
+    assert result.samples == 3 and "--samples 3" in result.command and result.n == 2
+    assert {t for t, _ in result.rates} == {r["id"] for r in ROWS[:2]} and all(0 <= c <= 1 for _, c in result.rates)
+    assert result.pass_at_1 == pytest.approx(sum(c for _, c in result.rates) / 2)
+
+
 def test_tiny_tokenizer_splits_digits():
     from rtlgen.train.tiny import build_tokenizer
 
@@ -213,6 +241,9 @@ def test_bad_config_is_one_line_before_training(work, tmp_path, capsys):
     assert "'train.lr' must be a number" in capsys.readouterr().err
     assert main(["train", "grpo", str(bad), "--set", "num_generations=3"]) == 2  # 8 completions per step
     assert "multiple of num_generations" in capsys.readouterr().err
+    assert main(["train", "sft", str(bad), "--set", f"eval.data={work / 'heldout.jsonl'}", "--set",
+                 "eval.samples=0"]) == 2
+    assert "eval.samples must be an integer from 1" in capsys.readouterr().err
     assert main(["train", "iterate", str(bad), "--set", "select=best"]) == 2
     assert "did you mean 'best_adp'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()

@@ -73,8 +73,11 @@ class EvalSettings:
     data: str = field(default="", metadata=help_("held-out RL-form JSONL (prompt, testbench, reference, top); "
                                                  "'' skips the evaluation"))
     limit: int = field(default=0, metadata=help_("only the first N held-out problems (0: all)"))
-    max_new_tokens: int = field(default=512, metadata=help_("generation cap per problem (greedy pass@1)"))
+    max_new_tokens: int = field(default=512, metadata=help_("generation cap per completion"))
     batch_size: int = field(default=16, metadata=help_("prompts per generation batch"))
+    samples: int = field(default=1, metadata=help_("completions per problem: 1 is greedy; n > 1 samples at "
+                                                   "VerilogEval's pass@k setting (T 0.85, top_p 0.95) and pass@1 "
+                                                   "is the mean of c/n over problems, as rtlgen eval --samples n"))
     jobs: int = field(default=0, metadata=help_("concurrent simulations (0: all cores)"))
     unsafe: bool = field(default=False, metadata=help_("simulate without bwrap (trusted code only)"))
 

@@ -5,19 +5,22 @@
 
 The model is named by the same spec string the CLI takes (``hf:DIR?adapter=ADAPTER&max_new_tokens=...``),
 the problems are served by the ``jsonl`` task (``rtlgen.evals.tasks.jsonl_task``), decoding is greedy
-(``samples=1``) and every sample is judged in strict mode by the one judge. The equivalent command is
-recorded in the result (``command``).
+(``samples=1``) or ``samples`` completions per problem at VerilogEval's pass@k setting, and every sample is
+judged in strict mode by the one judge. The equivalent command is recorded in the result (``command``).
 
-Two evaluations of the same held-out problems compare pairwise: ``paired_test(before, after)`` counts the
-problems one solves and the other does not and gives the exact two-sided McNemar p-value (a sign test on
-those discordant problems); ``wilson_interval`` is the 95% interval of one pass rate.
+Two evaluations of the same held-out problems compare pairwise. Greedy: ``paired_test(before, after)``
+counts the problems one solves and the other does not and gives the exact two-sided McNemar p-value (a sign
+test on those discordant problems); ``wilson_interval`` is the 95% interval of one pass rate. Sampled:
+``paired_rate_test(before, after)`` takes each problem's pass fraction c/n and gives a two-sided sign-flip
+permutation p-value of the mean difference (under "no difference" each problem's difference is as likely
+negated), which counts both the spread between problems and the sampling noise inside each.
 """
 
 from __future__ import annotations
 
 import math
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -37,7 +40,9 @@ class HeldoutResult:
     out: str  # the eval's output directory (results.jsonl, summary.json, report.md)
     spec: str  # the model spec evaluated
     command: str  # the rtlgen eval command line that gives the same numbers
-    passed_ids: tuple[str, ...] = ()  # the held-out problems solved, for paired comparisons
+    passed_ids: tuple[str, ...] = ()  # the held-out problems solved (by any sample), for paired comparisons
+    samples: int = 1  # completions per problem (1: greedy)
+    rates: tuple[tuple[str, float], ...] = ()  # (problem, c/n) for every problem, for paired_rate_test
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -56,7 +61,11 @@ def check_heldout(settings: EvalSettings) -> None:
     there (one-line errors now, not after an hour of training)."""
     if not settings.data:
         return
+    from rtlgen.evals.runner import MAX_SAMPLES
     from rtlgen.evals.tasks.jsonl_task import TASK
+    from rtlgen.inputs import check_int
+
+    check_int(settings.samples, "eval.samples", minimum=1, maximum=MAX_SAMPLES)
     from rtlgen.rewards.simulation import SimulationReward
 
     TASK.load(TASK.resolve_data(settings.data))
@@ -73,7 +82,8 @@ def model_spec(model_dir: str | Path, adapter: str | Path | None, settings: Eval
 
 def evaluate_heldout(model_dir: str | Path, adapter: str | Path | None, settings: EvalSettings, out: Path, *,
                      backend=None, progress: bool = False) -> HeldoutResult:
-    """Greedy pass@1 of ``model_dir`` (+ ``adapter``) on ``settings.data``, judged strictly; resumable in ``out``.
+    """pass@1 of ``model_dir`` (+ ``adapter``) on ``settings.data`` (greedy, or the mean c/n of
+    ``settings.samples`` sampled completions), judged strictly; resumable in ``out``.
 
     ``backend`` reuses an already-loaded model (it must be the one ``model_spec`` names)."""
     from rtlgen.evals.results import Mode
@@ -83,17 +93,21 @@ def evaluate_heldout(model_dir: str | Path, adapter: str | Path | None, settings
     ensure_task()
     spec = model_spec(model_dir, adapter, settings)
     config = EvalConfig(task=TASK_NAME, mode=Mode.STRICT, model=spec, data_dir=settings.data, out=str(out),
-                        limit=settings.limit or None, jobs=settings.jobs or None, progress=progress, robust=False)
+                        limit=settings.limit or None, jobs=settings.jobs or None, progress=progress, robust=False,
+                        samples=settings.samples)
     sandbox = None
     if settings.unsafe:
         sandbox = build_sandbox(unsafe=True)  # the explicit opt-in of settings.unsafe, for trusted machines
     summary = run_eval(config, backend=backend, sandbox=sandbox)
     argv = ["rtlgen", "eval", TASK_NAME, "--task", TASK_NAME, "--mode", "strict", "--data-dir", settings.data,
-            "--model", spec, "--out", str(out)] + (["--limit", str(settings.limit)] if settings.limit else [])
+            "--model", spec, "--out", str(out)] + (["--limit", str(settings.limit)] if settings.limit else []) \
+        + (["--samples", str(settings.samples)] if settings.samples > 1 else [])
     return HeldoutResult(pass_at_1=float(summary.get("pass_at_1") or 0.0), n=int(summary["problems"]),
                          passed=len(summary["passed"]), categories=dict(summary.get("categories", {})),
                          out=str(out), spec=spec, command=shlex.join(argv),
-                         passed_ids=tuple(sorted(summary["passed"])))
+                         passed_ids=tuple(sorted(summary["passed"])), samples=settings.samples,
+                         rates=tuple((p["task_id"], p["c"] / p["n"] if p["n"] else 0.0)
+                                     for p in summary["per_problem"]))
 
 
 def wilson_interval(passed: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -117,5 +131,33 @@ def paired_test(before: Iterable[str], after: Iterable[str]) -> dict:
     return {"gained": gained, "lost": lost, "p_value": min(1.0, 2 * tail)}
 
 
-__all__ = ["HeldoutResult", "check_heldout", "ensure_task", "evaluate_heldout", "model_spec", "paired_test",
-           "wilson_interval"]
+def paired_rate_test(before: Mapping[str, float], after: Mapping[str, float], draws: int = 100_000,
+                     seed: int = 0) -> dict:
+    """Two sampled evaluations of the same problems, given as {problem: c/n}: the mean pass fraction before and
+    after, the problems that rose and fell, and the two-sided sign-flip permutation p-value of the mean
+    difference (``draws`` random sign patterns, seeded; exact enumeration when there are at most 16 nonzero
+    differences). Only problems in both are compared."""
+    import itertools
+
+    import numpy as np
+
+    ids = sorted(set(before) & set(after))
+    diffs = np.array([after[i] - before[i] for i in ids], dtype=float)
+    nonzero = diffs[diffs != 0]
+    observed = abs(float(nonzero.sum()))
+    if nonzero.size == 0:
+        p = 1.0
+    elif nonzero.size <= 16:
+        signs = np.array(list(itertools.product((-1.0, 1.0), repeat=nonzero.size)))
+        p = float(np.mean(np.abs(signs @ nonzero) >= observed - 1e-9))
+    else:
+        signs = np.random.default_rng(seed).choice((-1.0, 1.0), size=(draws, nonzero.size))
+        # the observed pattern counts as one draw, so p is never 0
+        p = float((np.sum(np.abs(signs @ nonzero) >= observed - 1e-9) + 1) / (draws + 1))
+    n = max(1, len(ids))
+    return {"problems": len(ids), "before": sum(before[i] for i in ids) / n, "after": sum(after[i] for i in ids) / n,
+            "rose": int(np.sum(diffs > 0)), "fell": int(np.sum(diffs < 0)), "p_value": min(1.0, p)}
+
+
+__all__ = ["HeldoutResult", "check_heldout", "ensure_task", "evaluate_heldout", "model_spec", "paired_rate_test",
+           "paired_test", "wilson_interval"]
