@@ -64,10 +64,9 @@ def check_heldout(settings: EvalSettings) -> None:
     from rtlgen.evals.runner import MAX_SAMPLES
     from rtlgen.evals.tasks.jsonl_task import TASK
     from rtlgen.inputs import check_int
-
-    check_int(settings.samples, "eval.samples", minimum=1, maximum=MAX_SAMPLES)
     from rtlgen.rewards.simulation import SimulationReward
 
+    check_int(settings.samples, "eval.samples", minimum=1, maximum=MAX_SAMPLES)
     TASK.load(TASK.resolve_data(settings.data))
     SimulationReward(unsafe=settings.unsafe).preflight()
 
