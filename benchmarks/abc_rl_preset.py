@@ -5,9 +5,10 @@
 
 Per preset (``rtlgen.synth.presets``), per validation design of synth-bench and per seed, random search
 and the agent each spend ``--budget`` recipe evaluations, each run from the design itself (the figure
-searched is the figure reported); the best recipe is cec-checked (``rtlgen.synth.search.optimize``). In the abc-rl preset the EPFL control designs of the
-training folder (ctrl, int2float, priority) are also run held out: the prior is refitted from the
-ASAP7 evaluation log without the design itself (leave-one-out), so the agent has never seen it.
+searched is the figure reported); the best recipe is cec-checked (``rtlgen.synth.search.optimize``). In
+the abc-rl preset the EPFL control designs of the training folder (ctrl, int2float, priority) are also
+run held out: the prior is refitted from the ASAP7 evaluation log without the design itself
+(leave-one-out), so the agent has never seen it.
 Results are appended to ``--out/results.jsonl`` as they finish; a re-run skips finished runs.
 Reported: ADP / resyn2 per design (mean over seeds) and geomean, the ADP reduction, per-seed wins and
 ties, iso-QoR (the evaluations and seconds the agent needs to reach random search's final QoR), and the
@@ -135,7 +136,8 @@ def summarise(records: list[dict], args) -> dict:
                                                                               if r["design"] == d), d))
         per, a = {}, args.agent
         for d in designs:
-            by = {m: {r["seed"]: r for r in rows if r["design"] == d and r["method"] == m} for m in args.methods}
+            done = [r for r in rows if r["design"] == d]  # every run of any method: the best this file knows
+            by = {m: {r["seed"]: r for r in done if r["method"] == m} for m in args.methods}
             entry = {"held_out": any(r["held_out"] for r in rows if r["design"] == d),
                      "abc_rl_published": ABC_RL_PER_DESIGN.get(d)}
             for m in args.methods:
@@ -151,7 +153,6 @@ def summarise(records: list[dict], args) -> dict:
                 entry["agent_ties_random"] = math.isclose(entry[a]["mean"], entry["random"]["mean"])
                 entry["agent_beats_random"] = entry[a]["mean"] < entry["random"]["mean"] and not entry["agent_ties_random"]
                 entry["iso_qor"] = {s: iso_qor(by[a][s], by["random"][s]) for s in both}
-            done = [r for r in rows if r["design"] == d]  # every run of any method: the best this file knows
             entry["best_found"] = {"adp_ratio": min(r["adp_ratio"] for r in done),
                                    "evaluations": sum(r["evaluations"] for r in done)}
             for m in args.methods:

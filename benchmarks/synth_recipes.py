@@ -5,8 +5,8 @@
 
 ``--preset`` (``rtlgen.synth.presets``) picks the library, recipe length and prior: ``default`` is the
 shipped sky130hd library (results in ``results/synth_recipes``), ``abc-rl`` ABC-RL's ASAP7 setting
-(results in ``results/synth_recipes_abc-rl``). Per method, at equal budget (recipe evaluations) and several seeds: geomean of adp / resyn2_adp,
-a per-design table, evaluations per second and the cec verdict of every reported recipe; also the
+(results in ``results/synth_recipes_abc-rl``). Per method, at equal budget (recipe evaluations) and
+several seeds: geomean of adp / resyn2_adp, a per-design table, evaluations per second and the cec verdict of every reported recipe; also the
 cost of one evaluation in a warm ABC session vs a cold sandboxed process. Runs one thread per worker,
 each with its own ABC session; results are appended to DIR/results.jsonl as they finish and a re-run
 skips finished (design, method, seed) triples. Writes DIR/summary.json, DIR/report.md, DIR/adp_ratio.png.
@@ -201,8 +201,8 @@ def main() -> None:
     records = run_all(designs, methods, args.seeds, args.budget, preset, args.workers, args.out)
     summary = summarise(records, methods)
     cost = warm_vs_cold([p for p in paths if p.stem in ("c432", "seq")], preset)
-    summary["config"] = {"preset": preset.to_json(), "budget": args.budget, "seeds": args.seeds, "length": args.length, "designs": len(designs),
-                         "wall_s": round(time.time() - t0, 1), "cost_per_eval": cost}
+    summary["config"] = {"preset": preset.to_json(), "budget": args.budget, "seeds": args.seeds, "length": args.length,
+                         "designs": len(designs), "wall_s": round(time.time() - t0, 1), "cost_per_eval": cost}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
     write_report(args.out, summary, cost, args)
     print((args.out / "report.md").read_text())
