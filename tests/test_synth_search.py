@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rtlgen.errors import InputError
-from rtlgen.synth import METHODS, AbcSession, get_method, load_design, optimize
+from rtlgen.synth import METHODS, RESYN2, AbcSession, get_method, load_design, optimize
 from rtlgen.synth.embedding import similarity_alpha
 from rtlgen.synth.prior import load_prior
 from rtlgen.synth.search.mcts import MctsSearch
@@ -106,3 +106,37 @@ def test_search_evaluations_run_from_the_design_unless_resuming(c432_session):
     finally:
         del abc._script
     assert scripts and all(not any(c.startswith(("write_aiger", "read snap")) for c in sc) for sc in scripts)
+
+
+@pytest.mark.requires_yosys
+@pytest.mark.requires_bwrap
+@pytest.mark.requires_data
+def test_retrieval_refines_its_tree_search_best_by_annealing(c432_session):
+    """The agent spends ``refine_after`` of the budget in the tree, then anneals from the best recipe so far:
+    every later candidate is one mutation or swap away from a recipe evaluated before it."""
+    from rtlgen.synth.search import Evaluator
+
+    design, abc = c432_session
+    resyn2 = abc.evaluate(design, RESYN2)
+    ev = Evaluator(session=abc, design=design, budget=20, reference_adp=resyn2.adp)
+    RetrievalSearch(length=6, seed=2).run(ev)
+    assert ev.evaluations == 20 and ev.budget == 20  # the cap of the tree phase is lifted again
+    split = round(RetrievalSearch.refine_after * 20)
+    seen = [h[0] for h in ev.history[:split]]
+    for recipe, _ in ev.history[split:]:
+        assert any(sum(a != b for a, b in zip(recipe, old, strict=True)) <= 2 for old in seen)
+        seen.append(recipe)
+
+
+@pytest.mark.requires_yosys
+@pytest.mark.requires_bwrap
+@pytest.mark.requires_data
+def test_capped_evaluator_stops_a_phase_and_restores_the_budget(c432_session):
+    from rtlgen.synth.search import Evaluator
+
+    design, abc = c432_session
+    ev = Evaluator(session=abc, design=design, budget=5, reference_adp=1.0)
+    with ev.capped(2):
+        for i in range(4):
+            ev([i % 7] * 4)
+    assert ev.evaluations == 2 and ev.budget == 5 and ev.remaining == 3

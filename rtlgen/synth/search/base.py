@@ -14,10 +14,11 @@ by up to 9% ADP; the best resumed figure of a search could then be one the recip
 from __future__ import annotations
 
 import abc
+import contextlib
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -81,6 +82,18 @@ class Evaluator:
         self.history.append((key, ratio))
         self.elapsed.append(time.monotonic() - self._t0)
         return ratio
+
+    @contextlib.contextmanager
+    def capped(self, evaluations: int) -> Iterator[None]:
+        """Within the block the budget ends after ``evaluations`` in all (the phase's BudgetExhausted is
+        swallowed); after it, the full budget again."""
+        full, self.budget = self.budget, min(self.budget, evaluations)
+        try:
+            yield
+        except BudgetExhausted:
+            pass
+        finally:
+            self.budget = full
 
     def best_trace(self) -> list[float]:
         """Best ADP ratio found after each evaluation (what iso-QoR comparisons read)."""
