@@ -149,7 +149,9 @@ def configs(root: Path, model: Path, quick: bool, unsafe: bool, eval_settings: d
     # at 5e-4 with group 16, a pass-only reward, batch scaling, KL 0.04, T 0.7 or 150 steps moved the greedy rate
     # by -16..+3 while the rollouts' reward rose: never a significant greedy gain. Sampled pass@1 (what GRPO
     # optimises) of the committed run's SFT and GRPO models: 0.088 -> 0.108, p = 0.01 (with T 0.7: 0.098, p = 0.23);
-    # on a second split (--seed 1) 0.060 -> 0.061, p = 0.93 (results/train_proof/replication_seed1.json)
+    # on a second split (--seed 1) 0.060 -> 0.061, p = 0.93; with 2 or 3 optimisation passes per rollout batch
+    # (num_iterations, same 60 batches) -0.001 (seed 0), +0.028 (p = 0.06) and -0.001 (seed 1), the training
+    # reward flat in every run (results/train_proof/grpo_runs.json)
     grpo = {
         "model": str(root / "sft" / "model"), "data": str(root / "rl.jsonl"), "out": str(root / "grpo"),
         "finetune": "lora", "lora": {"r": 16, "alpha": 32}, "merge": True,
