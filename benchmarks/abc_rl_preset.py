@@ -272,6 +272,8 @@ def main() -> None:
         records = [r for r in map(json.loads, path.read_text().splitlines()) if r["budget"] == args.budget]
     else:
         records = run(args)
+    # the report sets the agent and every other method in the file against random, whatever this run added
+    args.methods = list(dict.fromkeys(["random", args.agent, *args.methods, *(r["method"] for r in records)]))
     summary = summarise(records, args)
     summary["config"] = {"budget": args.budget, "seeds": args.seeds, "methods": args.methods,
                          "skip": sorted(args.skip), "wall_s": round(time.time() - t0, 1)}
