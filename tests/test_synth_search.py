@@ -108,12 +108,35 @@ def test_search_evaluations_run_from_the_design_unless_resuming(c432_session):
     assert scripts and all(not any(c.startswith(("write_aiger", "read snap")) for c in sc) for sc in scripts)
 
 
+def _one_move_apart(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    if sum(x != y for x, y in zip(a, b, strict=True)) <= 2:
+        return True
+    return any(a[:i] + a[i + 1:] == b[:j] + b[j + 1:] for i in range(len(a)) for j in range(len(b)))
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.2])
+def test_anneal_moves_keep_the_length_and_say_where_the_change_starts(shift):
+    import random
+
+    from rtlgen.synth.search.anneal import neighbour
+
+    rng = random.Random(0)
+    recipe = [rng.randrange(7) for _ in range(10)]
+    far = 0
+    for _ in range(500):
+        cand, first = neighbour(recipe, rng, shift)
+        assert len(cand) == 10 and cand[:first] == recipe[:first] and _one_move_apart(tuple(cand), tuple(recipe))
+        far += sum(a != b for a, b in zip(cand, recipe, strict=True)) > 2
+    assert (far > 0) == (shift > 0)  # only shift moves change more than two steps
+
+
 @pytest.mark.requires_yosys
 @pytest.mark.requires_bwrap
 @pytest.mark.requires_data
 def test_retrieval_refines_its_tree_search_best_by_annealing(c432_session):
     """The agent spends ``refine_after`` of the budget in the tree, then anneals from the best recipe so far:
-    every later candidate is one mutation or swap away from a recipe evaluated before it."""
+    every later candidate is one move (a step changed, two swapped, one dropped and one inserted) away from a
+    recipe evaluated before it."""
     from rtlgen.synth.search import Evaluator
 
     design, abc = c432_session
@@ -124,7 +147,7 @@ def test_retrieval_refines_its_tree_search_best_by_annealing(c432_session):
     split = round(RetrievalSearch.refine_after * 20)
     seen = [h[0] for h in ev.history[:split]]
     for recipe, _ in ev.history[split:]:
-        assert any(sum(a != b for a, b in zip(recipe, old, strict=True)) <= 2 for old in seen)
+        assert any(_one_move_apart(recipe, old) for old in seen)
         seen.append(recipe)
 
 
