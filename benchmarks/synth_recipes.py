@@ -6,8 +6,9 @@
 ``--preset`` (``rtlgen.synth.presets``) picks the library, recipe length and prior: ``default`` is the
 shipped sky130hd library (results in ``results/synth_recipes``), ``abc-rl`` ABC-RL's ASAP7 setting
 (results in ``results/synth_recipes_abc-rl``). Per method, at equal budget (recipe evaluations) and
-several seeds: geomean of adp / resyn2_adp, a per-design table, evaluations per second and the cec verdict of every reported recipe; also the
-cost of one evaluation in a warm ABC session vs a cold sandboxed process. Runs one thread per worker,
+several seeds: geomean of adp / resyn2_adp, a per-design table, evaluations per second and the cec
+verdict of every reported recipe; also the cost of one evaluation in a warm ABC session vs a cold
+sandboxed process. Runs one thread per worker,
 each with its own ABC session; results are appended to DIR/results.jsonl as they finish and a re-run
 skips finished (design, method, seed) triples. Writes DIR/summary.json, DIR/report.md, DIR/adp_ratio.png.
 ``--quick`` leaves out the largest design (sin, ~0.9 s per evaluation), which dominates the run time.

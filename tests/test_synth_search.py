@@ -8,6 +8,8 @@ from rtlgen.errors import InputError
 from rtlgen.synth import METHODS, RESYN2, AbcSession, get_method, load_design, optimize
 from rtlgen.synth.embedding import similarity_alpha
 from rtlgen.synth.prior import load_prior
+from rtlgen.synth.search import Evaluator
+from rtlgen.synth.search.anneal import neighbour
 from rtlgen.synth.search.mcts import MctsSearch
 from rtlgen.synth.search.retrieval import RetrievalSearch
 
@@ -118,8 +120,6 @@ def _one_move_apart(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
 def test_anneal_moves_keep_the_length_and_say_where_the_change_starts(shift):
     import random
 
-    from rtlgen.synth.search.anneal import neighbour
-
     rng = random.Random(0)
     recipe = [rng.randrange(7) for _ in range(10)]
     far = 0
@@ -137,8 +137,6 @@ def test_retrieval_refines_its_tree_search_best_by_annealing(c432_session):
     """The agent spends ``refine_after`` of the budget in the tree, then anneals from the best recipe so far:
     every later candidate is one move (a step changed, two swapped, one dropped and one inserted) away from a
     recipe evaluated before it."""
-    from rtlgen.synth.search import Evaluator
-
     design, abc = c432_session
     resyn2 = abc.evaluate(design, RESYN2)
     ev = Evaluator(session=abc, design=design, budget=20, reference_adp=resyn2.adp)
@@ -155,8 +153,6 @@ def test_retrieval_refines_its_tree_search_best_by_annealing(c432_session):
 @pytest.mark.requires_bwrap
 @pytest.mark.requires_data
 def test_capped_evaluator_stops_a_phase_and_restores_the_budget(c432_session):
-    from rtlgen.synth.search import Evaluator
-
     design, abc = c432_session
     ev = Evaluator(session=abc, design=design, budget=5, reference_adp=1.0)
     with ev.capped(2):

@@ -32,7 +32,7 @@ import numpy as np
 
 from rtlgen.synth.embedding import similarity_alpha
 from rtlgen.synth.prior import TRAIN_LENGTH, Prior, load_prior
-from rtlgen.synth.search.anneal import T1, anneal
+from rtlgen.synth.search.anneal import anneal
 from rtlgen.synth.search.base import Evaluator
 from rtlgen.synth.search.mcts import N_ACTIONS, MctsSearch
 
@@ -57,8 +57,7 @@ class RetrievalSearch(MctsSearch):
     def search(self, ev: Evaluator) -> None:
         with ev.capped(max(1, round(self.refine_after * ev.budget))):
             super().search(ev)
-        anneal(ev, self.rng, ev.best_actions or self.random_actions(), t0=self.refine_t0, t1=T1,
-               shift=self.refine_shift)
+        anneal(ev, self.rng, ev.best_actions or self.random_actions(), t0=self.refine_t0, shift=self.refine_shift)
 
     def seeds(self, ev: Evaluator) -> list[list[int]]:
         nbrs = self.model.neighbours(ev.design, self.k)
