@@ -7,6 +7,7 @@ resumes (checkpoints, the ITERTL round log), and bad configs and data fail in on
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -124,6 +125,34 @@ def test_grpo_rewards_receive_columns_and_adapter(work):
     assert all(c["reference"][i] == by_id[c["id"][i]]["reference"] for c in calls for i in range(len(c["id"])))
     log = [json.loads(line) for line in (work / "grpo" / "log.jsonl").read_text().splitlines()]
     assert any("rewards/simulation/mean" in r and "rewards/recording/mean" in r for r in log)
+
+
+def test_prompt_filter_keeps_prompts_sometimes_solved():
+    from rtlgen.train.configs import PromptFilter
+    from rtlgen.train.prompt_filter import keep_by_rate, prompt_ids
+
+    rows = [dict(ROWS[0], id="same"), dict(ROWS[1], id="same"), ROWS[2], {"prompt": "no id"}]
+    ids = prompt_ids(rows)
+    assert len(set(ids)) == 4  # by position: repeated or missing ids do not collide
+    rates = dict(zip(ids, (0.0, 0.25, 1.0, 0.5), strict=True))
+    assert keep_by_rate(rows, rates, PromptFilter(samples=4)) == [rows[1], rows[3]]
+    assert keep_by_rate(rows, rates, PromptFilter(samples=4, above=0.3)) == [rows[3]]
+    assert keep_by_rate(rows, {}, PromptFilter(samples=4)) == []  # unjudged: treated as never solved
+
+
+def test_prompt_filter_keeping_nothing_is_one_line_before_training(work, tmp_path):
+    from rtlgen.train.grpo import run_grpo
+
+    cfg = _cfg(GrpoConfig, work, "grpo_filtered", num_generations=2, max_completion_length=8,
+               prompt_filter={"samples": 2})
+    cfg = dataclasses.replace(cfg, out=str(tmp_path / "g"))
+    with pytest.raises(InputError, match=r"prompt_filter kept none of 3 prompts.*prompt_filter.samples=0"):
+        run_grpo(cfg)  # an untrained tiny model solves none of them
+    rates = json.loads((tmp_path / "g" / "prompt_filter" / "rates.json").read_text())
+    assert rates["of"] == 3 and rates["kept"] == 0 and set(rates["rates"]) == {"p000000", "p000001", "p000002"}
+    assert not (tmp_path / "g" / "checkpoints").exists()
+    with pytest.raises(InputError, match="above < below"):
+        _cfg(GrpoConfig, work, "g", num_generations=2, prompt_filter={"samples": 2, "above": 0.5, "below": 0.5}).check()
 
 
 def test_iterate_keeps_verified_and_resumes(work):

@@ -116,6 +116,15 @@ class ClipSettings:
 
 
 @dataclass(frozen=True)
+class PromptFilter:
+    samples: int = field(default=0, metadata=help_("completions per training prompt sampled from the starting model "
+                                                   "before training, judged strictly (0: no filter)"))
+    above: float = field(default=0.0, metadata=help_("keep prompts whose pass rate c/n is above this ..."))
+    below: float = field(default=1.0, metadata=help_("... and below this (a prompt never or always solved gives "
+                                                     "a group with one reward, so no advantage)"))
+
+
+@dataclass(frozen=True)
 class GrpoConfig:
     model: str = field(default="", metadata=help_("policy base model directory"))
     adapter: str = field(default="", metadata=help_("LoRA adapter (e.g. the SFT one) merged into the base first"))
@@ -136,6 +145,9 @@ class GrpoConfig:
     max_completion_length: int = field(default=256, metadata=help_("tokens per rollout"))
     mask_truncated: bool = field(default=True, metadata=help_("leave truncated rollouts out of the loss (DAPO)"))
     num_iterations: int = field(default=1, metadata=help_("optimisation passes per generated batch (mu)"))
+    prompt_filter: PromptFilter = field(default_factory=PromptFilter,
+                                        metadata=help_("train only on prompts the starting model sometimes solves "
+                                                       "(DAPO's dynamic sampling, done once before training)"))
     merge: bool = field(default=False, metadata=help_("also save base + adapter merged into out/model"))
     eval: EvalSettings = field(default_factory=EvalSettings, metadata=help_("held-out pass@1 at the end"))
 
@@ -156,6 +168,7 @@ class GrpoConfig:
             raise InputError(f"config key 'scale_rewards' must be group, batch or none, not {self.scale_rewards!r}")
         if self.clip.epsilon_high < self.clip.epsilon:
             raise InputError("clip.epsilon_high must be at least clip.epsilon")
+        _check_filter(self.prompt_filter)
 
 
 @dataclass(frozen=True)
@@ -228,6 +241,15 @@ def _check_loop(loop: TrainLoop) -> None:
         raise InputError("train.max_steps must be >= 0, train.epochs and train.lr > 0")
 
 
+def _check_filter(f: PromptFilter) -> None:
+    from rtlgen.evals.runner import MAX_SAMPLES
+
+    if not 0 <= f.samples <= MAX_SAMPLES:
+        raise InputError(f"config key 'prompt_filter.samples' must be 0 (off) to {MAX_SAMPLES}, not {f.samples}")
+    if not 0.0 <= f.above < f.below <= 1.0:
+        raise InputError(f"prompt_filter needs 0 <= above < below <= 1, not above={f.above} below={f.below}")
+
+
 def _check_eval(ev: EvalSettings) -> None:
     if ev.data and not Path(ev.data).is_file():
         raise InputError(f"config key 'eval.data': {ev.data} is not a file (give an RL-form JSONL)")
@@ -236,4 +258,4 @@ def _check_eval(ev: EvalSettings) -> None:
 
 
 __all__ = ["ClipSettings", "EvalSettings", "Finetune", "GrpoConfig", "IterateConfig", "LoraSettings", "LossType",
-           "RewardSpec", "SamplingSettings", "Selection", "SftConfig", "TrainLoop"]
+           "PromptFilter", "RewardSpec", "SamplingSettings", "Selection", "SftConfig", "TrainLoop"]

@@ -5,8 +5,9 @@
 The prompts are the datasets export's RL form (``prompt``, ``testbench``, ``reference``, ``top``); every
 column reaches the rewards as TRL passes it. Group size (``num_generations``), KL (``beta``), clipping
 (``clip.epsilon``/``clip.epsilon_high``: DAPO's clip-higher), ``loss_type`` and reward weights come from
-the config. Before the model is loaded: each reward is built, its columns are checked on every row and
-its tools/sandbox are checked (``preflight``), so bad input is one line, not a crash at step 1. Outputs
+the config; ``prompt_filter`` keeps only prompts the starting model sometimes solves
+(``rtlgen.train.prompt_filter``). Before the model is loaded: each reward is built, its columns are
+checked on every row and its tools/sandbox are checked (``preflight``), so bad input is one line, not a crash at step 1. Outputs
 as ``sft`` (``checkpoints/``, ``adapter/``, ``model/``, ``log.jsonl``, ``eval/``, ``result.json``).
 """
 
@@ -26,6 +27,7 @@ from rtlgen.registry import import_target
 from rtlgen.train import data as data_mod
 from rtlgen.train.configs import Finetune, GrpoConfig, RewardSpec
 from rtlgen.train.evaluate import check_heldout, evaluate_heldout
+from rtlgen.train.prompt_filter import filter_prompts
 from rtlgen.train.sft import last_checkpoint, load_base, peft_config, save_outputs, trainer_args
 
 
@@ -91,6 +93,8 @@ def run_grpo(cfg: GrpoConfig) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     write_resolved(cfg, out / "config.yaml")
     t0 = time.monotonic()
+    offered = len(rows)
+    rows = filter_prompts(rows, cfg, out / "prompt_filter")
     model, tokenizer, base = load_base(cfg.model, cfg.adapter, out)
     dataset = data_mod.rl_dataset(rows, tokenizer, where=cfg.data)
     trainer = GRPOTrainer(model=model, reward_funcs=list(rewards), args=grpo_args(cfg, out), train_dataset=dataset,
@@ -99,7 +103,8 @@ def run_grpo(cfg: GrpoConfig) -> dict:
     trainer.train(resume_from_checkpoint=last_checkpoint(out, cfg.train.resume))
     trained = save_outputs(trainer, tokenizer, base, cfg.finetune, cfg.merge, out)
     result = {"command": "grpo", "steps": trained.steps, "base": trained.base, "adapter": trained.adapter,
-              "model": trained.merged, "train_s": round(time.monotonic() - t0, 1), "rows": len(rows)}
+              "model": trained.merged, "train_s": round(time.monotonic() - t0, 1), "rows": len(rows),
+              "rows_offered": offered}
     if cfg.eval.data:
         result["eval"] = evaluate_heldout(trained.base, trained.adapter, cfg.eval, out / "eval").to_json()
     (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
