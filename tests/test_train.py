@@ -18,7 +18,7 @@ from verilog_fixtures import INVERTER_TB
 from rtlgen.cli.main import main
 from rtlgen.config import load_config
 from rtlgen.errors import InputError
-from rtlgen.train.configs import EvalSettings, GrpoConfig, IterateConfig, SftConfig
+from rtlgen.train.configs import EvalSettings, GrpoConfig, IterateConfig, RewardSpec, SftConfig
 from rtlgen.train.data import write_jsonl
 
 pytestmark = [pytest.mark.requires_torch, pytest.mark.requires_iverilog, pytest.mark.requires_bwrap,
@@ -37,6 +37,15 @@ def _row(name: str, expr: str) -> dict:
 ROWS = [_row(k, v) for k, v in OPS.items()]
 TRAIN = {"max_steps": 2, "batch_size": 2, "save_steps": 1, "logging_steps": 1, "max_length": 128}
 EVAL = {"max_new_tokens": 12, "batch_size": 4}
+
+
+class ConstantReward:
+    """Needs no column: only the prompt filter asks for a testbench."""
+
+    __name__ = "constant"
+
+    def __call__(self, prompts, completions, **columns):
+        return [0.0] * len(completions)
 
 
 class RecordingReward:
@@ -151,6 +160,11 @@ def test_prompt_filter_keeping_nothing_is_one_line_before_training(work, tmp_pat
     rates = json.loads((tmp_path / "g" / "prompt_filter" / "rates.json").read_text())
     assert rates["of"] == 3 and rates["kept"] == 0 and set(rates["rates"]) == {"p000000", "p000001", "p000002"}
     assert not (tmp_path / "g" / "checkpoints").exists()
+    no_tb = write_jsonl([{k: v for k, v in r.items() if k != "testbench"} for r in ROWS], tmp_path / "no_tb.jsonl")
+    with pytest.raises(InputError, match=r"row 1 has no 'testbench' column, which prompt_filter"):
+        run_grpo(dataclasses.replace(cfg, data=str(no_tb), out=str(tmp_path / "g2"),
+                                     rewards=(RewardSpec(name="test_train:ConstantReward"),)))
+    assert not (tmp_path / "g2" / "prompt_filter" / "eval").exists()
     with pytest.raises(InputError, match="above < below"):
         _cfg(GrpoConfig, work, "g", num_generations=2, prompt_filter={"samples": 2, "above": 0.5, "below": 0.5}).check()
 

@@ -40,11 +40,12 @@ def filter_prompts(rows: Sequence[dict], cfg: GrpoConfig, out: Path) -> list[dic
         return list(rows)
     from rtlgen.train.evaluate import evaluate_heldout
 
+    data_mod.check_columns(rows, [("testbench", "prompt_filter (the judge simulates against it)")], cfg.data)
     problems = data_mod.write_jsonl([dict(row, id=pid) for pid, row in zip(prompt_ids(rows), rows, strict=True)],
                                     out / "prompts.jsonl")
     settings = EvalSettings(data=str(problems), samples=f.samples, max_new_tokens=cfg.max_completion_length,
                             batch_size=cfg.eval.batch_size, jobs=cfg.eval.jobs, unsafe=cfg.eval.unsafe)
-    result = evaluate_heldout(cfg.model, cfg.adapter or None, settings, out / "eval")
+    result = evaluate_heldout(cfg.model, cfg.adapter or None, settings, out / "eval", progress=True)
     rates = dict(result.rates)
     kept = keep_by_rate(rows, rates, f)
     (out / "rates.json").write_text(json.dumps({"samples": f.samples, "above": f.above, "below": f.below,
