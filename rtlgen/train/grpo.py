@@ -7,8 +7,9 @@ column reaches the rewards as TRL passes it. Group size (``num_generations``), K
 (``clip.epsilon``/``clip.epsilon_high``: DAPO's clip-higher), ``loss_type`` and reward weights come from
 the config; ``prompt_filter`` keeps only prompts the starting model sometimes solves
 (``rtlgen.train.prompt_filter``). Before the model is loaded: each reward is built, its columns are
-checked on every row and its tools/sandbox are checked (``preflight``), so bad input is one line, not a crash at step 1. Outputs
-as ``sft`` (``checkpoints/``, ``adapter/``, ``model/``, ``log.jsonl``, ``eval/``, ``result.json``).
+checked on every row and its tools/sandbox are checked (``preflight``), so bad input is one line, not a
+crash at step 1. Outputs as ``sft`` (``checkpoints/``, ``adapter/``, ``model/``, ``log.jsonl``, ``eval/``,
+``result.json``), and ``prompt_filter/`` when the filter is on.
 """
 
 from __future__ import annotations
