@@ -152,8 +152,9 @@ def configs(root: Path, model: Path, quick: bool, unsafe: bool, eval_settings: d
     # on a second split (--seed 1) 0.060 -> 0.061, p = 0.93; with 2 or 3 optimisation passes per rollout batch
     # (num_iterations, same 60 batches) -0.001 (seed 0), +0.028 (p = 0.06) and -0.001 (seed 1), the training
     # reward flat in every run (results/train_proof/grpo_runs.json). Training only on the RL prompts the SFT model
-    # solves in 1-7 of 8 samples (prompt_filter.samples=8: 72 and 107 of 300 kept) doubled the training reward,
-    # still flat: +0.022 (p = 0.04, seed 1) and +0.006 (p = 0.48, seed 0), so the proof does not filter
+    # solves in 1-7 of 8 samples (prompt_filter.samples=8: 72 and 107 of 300 kept): at 60 steps +0.022 (p = 0.04,
+    # seed 1) and +0.006 (seed 0); at 180-300 steps the reward rises and +0.057, +0.041 (seed 1), +0.014, +0.013,
+    # +0.017 (seed 0, p >= 0.05). That costs ~14 more minutes than the proof's ~30, so the proof does not filter
     grpo = {
         "model": str(root / "sft" / "model"), "data": str(root / "rl.jsonl"), "out": str(root / "grpo"),
         "finetune": "lora", "lora": {"r": 16, "alpha": 32}, "merge": True,
