@@ -23,8 +23,10 @@ Neighbouring settings measured the same way: tree for 30% of the budget 0.813, s
 refinement from t0 0.003 0.809, changes weighted toward the recipe's end (weight 1 + 0.5 i; late changes
 improved 10-20% of the time, early ones 0-4%) with 5% swaps 0.806, and each refinement step evaluating
 the best of 10 neighbours by a Gaussian-process mean (Hamming kernel, fitted on the design's evaluations so
-far; its rank correlation with the next candidate's outcome is about 0.2) 0.806, and a return to the
-best recipe after 12 evaluations without a new best 0.803. Differences under ~0.01 are within seed noise.
+far; its rank correlation with the next candidate's outcome is about 0.2) 0.806; a return to the
+best recipe after 12 evaluations without a new best 0.803; and a steady-state genetic refinement instead of
+annealing (the tree's 8 best recipes as population, tournament of two, one-point crossover half the time, the
+annealing moves as mutation) 0.815. Differences under ~0.01 are within seed noise.
 
 The prior must come from the session's library: ``optimize(..., prior=get_preset(name).load_prior())``
 (``prior_asap7.npz`` for the ``abc-rl`` preset; the shipped sky130hd one otherwise).
