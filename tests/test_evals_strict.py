@@ -157,3 +157,25 @@ def test_upward_subroutine_calls_are_rejected():
     own = (HDR + "function automatic f(input v); f = ~v; endfunction\ntask t; endtask\n"
            "assign out = f(in); initial begin t; t(); end\nendmodule\n")
     assert check_dut(own).ok, check_dut(own)
+
+
+def test_lookups_the_design_resolves_itself_are_allowed():
+    """The scope rules refuse only what would leave the design: calls of its own functions declared later, of a
+    package's, disables of blocks around the use or beside it, labels and generate blocks stay allowed."""
+    ok = ("package p; function automatic int inc(int v); return v + 1; endfunction endpackage\n"
+          "module TopModule(input clk, input [3:0] d, output reg [3:0] q);\n  import p::*;\n"
+          "  function automatic [3:0] g2(input [3:0] v); g2 = h(v); endfunction\n"
+          "  function automatic [3:0] h(input [3:0] v); h = ~v; endfunction\n  task automatic t; endtask\n"
+          "  genvar i; generate for (i = 0; i < 2; i++) begin : g wire w; assign w = d[i]; end endgenerate\n"
+          "  wire w0 = g[0].w;\n  always @(posedge clk) begin : outer\n    integer k;\n"
+          "    for (k = 0; k < 2; k++) begin : inner if (k == 1) disable outer; end\n"
+          "    q <= g2(d) + inc(1) + p::inc(2);\n    t;\n  end\n  initial lbl: begin t(); disable lbl; end\n"
+          "  always @(posedge clk) begin : sib if (d == 0) disable outer; end\nendmodule\n")
+    assert check_dut(ok, "TopModule").ok, check_dut(ok, "TopModule")
+    decoys = {"function automatic integer f(input integer clear_errors); f = 0; endfunction": "clear_errors;",
+              "integer clear_errors;": "clear_errors();",
+              "initial begin : b integer stim; end": "stim.errors = 0;",
+              "task automatic t; begin : inner end endtask": "disable inner;"}
+    for decoy, use in decoys.items():
+        check = check_dut(HDR + f"assign out = ~in; {decoy}\ninitial begin {use} end\nendmodule\n")
+        assert any("in a scope around it" in p for p in check.forbidden), (decoy, check)

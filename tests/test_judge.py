@@ -16,7 +16,7 @@ from rtlgen.rewards.simulation import SimulationReward
 from rtlgen.sandbox import Job, Limits, Sandbox, SandboxConfig, Step
 from rtlgen.sim.classify import FailureCategory as FC
 from rtlgen.sim.judge import Bench, BenchProtocol, Judge, JudgeConfig, JudgeLimits
-from rtlgen.sim.judge.harden import harden
+from rtlgen.sim.judge.harden import _bench_names, harden
 from rtlgen.sim.judge.jobs import SimulatorKind, simulation_job
 from rtlgen.sim.judge.verdict import read_run
 
@@ -29,7 +29,8 @@ module tb;
   reg [3:0] a; wire [3:0] y, y_ref; integer i, errors = 0;
   TopModule dut(.a(a), .y(y)); RefModule ref0(.a(a), .y(y_ref));
   task clear_errors; errors = 0; endtask
-  initial begin
+  initial begin : stim
+    integer local_e;
     for (i = 0; i < 16; i = i + 1) begin a = i; #1; if (y !== y_ref) errors = errors + 1; end
     $display("Mismatches: %0d in %0d samples", errors, 16); $finish;
   end
@@ -253,8 +254,27 @@ def test_hardening_a_hostile_bench_is_linear():
     from rtlgen.sandbox.bounded import call_bounded
 
     text = ("module tb; TopModule d(); initial $finish; endmodule\n"
-            + "\n".join(f"module m{i}; endmodule" for i in range(20000)) + " " * 500_000 + "(" * 100_000)
+            + "\n".join(f"module m{i}; endmodule" for i in range(20000)) + " " * 500_000 + "(" * 100_000
+            + "m1 #(" * 100_000 + "m1 #((" * 50_000 + "m1 d [" * 100_000)
     assert call_bounded(_harden_names, text, timeout_s=20).startswith("tb_")
+
+
+def test_parameterised_and_arrayed_bench_instances_are_renamed(judge):
+    """``RefModule #(.W(4)) ref0 (...)`` is renamed as a plain instance is, so the design cannot name it, not
+    even with a decoy of the name declared where its lookup does not see it (the static check refuses that)."""
+    tb = TB.replace("RefModule ref0", "RefModule #(.W(4)) ref0")
+    ref = "module RefModule #(parameter W = 4)(input [W-1:0] a, output [W-1:0] y); assign y = ~a; endmodule\n"
+    bench = Bench({"test.sv": tb, "ref.sv": ref}, top="tb", dut_top="TopModule", reference_top="RefModule")
+    assert "ref0" not in re.findall(r"\w+", harden(bench).files["bench_test.sv"])
+    names = _bench_names({"t.sv": "module tb; RefModule #(.W(4), .D(f(2))) r1 (); RefModule r2 [1:0] ();\n"
+                                  "TopModule#(8)d(); endmodule\nmodule RefModule; endmodule\n"}, "TopModule")
+    assert {"r1", "r2", "d"} <= names
+    forge = ("module TopModule(input [3:0] a, output [3:0] y);\n"
+             "  function automatic integer f(input integer ref0); f = ref0; endfunction\n"
+             "  assign y = ref0.y; endmodule\n")
+    honest = "module TopModule(input [3:0] a, output [3:0] y); assign y = ~a; endmodule\n"
+    forged, good = judge.judge_many([(forge, bench), (honest, bench)])
+    assert forged.category is FC.FORBIDDEN and good.passed, (forged, good)
 
 
 def test_same_program_judged_once(judge):

@@ -106,7 +106,12 @@ def tag_prints(text: str, tag: str) -> tuple[str, int, int]:
 
 
 _WORD = re.compile(r"\w++")
-_INSTANCE = re.compile(r"\b(\w++)[ \t\r\n]++(\w++)[ \t\r\n]*+\(")  # possessive: one pass, no backtracking
+_WS = r"[ \t\r\n]"
+_PARENS = r"\((?:[^()]++|\((?:[^()]++|\([^()]*+\))*+\))*+\)"  # (...) with parentheses nested twice inside
+_PARAMS = r"#" + _WS + r"*+" + _PARENS  # #(.W(8), .D(f(2)))
+# TYPE [#(...)] NAME [[range]...] (  possessive throughout: a failed match stops at the next parenthesis
+_INSTANCE = re.compile(r"\b(\w++)(?:" + _WS + "*+" + _PARAMS + _WS + "*+|" + _WS + r"++)(\w++)" + _WS
+                       + r"*+(?:\[[^\[\]]*+\]" + _WS + r"*+)*+\(")
 
 
 def _bench_names(files: dict[str, str], dut_top: str) -> set[str]:

@@ -11,9 +11,12 @@ directive are already resolved, so slang sees the bytes the simulator will compi
   replay memorised answers; ``$timeformat`` and ``$monitor`` are global), or runs C (Verilator's ``$c``);
 * no ``$root``/``$unit``, ``bind``, configs, DPI, ``final`` blocks, ``force``/``release``, ``defparam``,
   programs, classes, checkers;
-* no dotted name whose first part the design does not declare, no call or ``disable`` of a name it
-  does not declare (Verilog resolves those upward, into the bench), no instance of a module it does
-  not define (``RefModule``);
+* no dotted name whose first part, and no call or ``disable`` of a name, that the design does not declare
+  in a scope around the use (Verilog resolves those upward through the instance tree, into the bench):
+  scopes as the simulator sees them, so a decoy declared elsewhere (another module, another function's
+  argument) does not count, and a call counts only a task or function of its name (Icarus passes over a
+  variable of the name and reaches the bench's task); no instance of a module it does not define
+  (``RefModule``);
 * the top module's port directions agree with the reference's, when there is one, and no ``inout``:
   a design that drives its inputs could drive the reference's inputs to x and make every bit a don't-care.
 
@@ -22,7 +25,8 @@ directive are already resolved, so slang sees the bytes the simulator will compi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from dataclasses import dataclass, field
 
 from rtlgen.sim.judge.lexing import skip_trivia
 
@@ -83,61 +87,120 @@ def directives(text: str) -> list[str]:
     return found
 
 
-def _walk(tree) -> tuple[set[str], set[str], list[tuple[str, str]], list[str], list[str], list[str]]:
-    """(declared names, defined modules, [(instantiated type, text)], dotted leftmost names, forbidden, calls)."""
+class _Kind(enum.Enum):
+    """What a declared name is, as far as resolving a call or a dotted name needs to know."""
+
+    SUBROUTINE = "subroutine"  # a task or a function
+    BLOCK = "block"  # a named block, a labelled statement or generate block
+    OTHER = "other"  # a variable, net, parameter, instance, type or module
+
+
+_CALL = frozenset({_Kind.SUBROUTINE})
+_DISABLE = frozenset({_Kind.SUBROUTINE, _Kind.BLOCK})
+_ANY = frozenset(_Kind)
+_AS = {_CALL: " as a task or function", _DISABLE: " as a block, task or function", _ANY: ""}
+# nodes that open a lexical scope; their names (a module's, a task's, a block's) belong to the scope around them
+_SCOPE_KINDS = {"ModuleDeclaration", "InterfaceDeclaration", "FunctionDeclaration", "TaskDeclaration",
+                "SequentialBlockStatement", "ParallelBlockStatement", "GenerateBlock"}
+
+
+@dataclass
+class _Scopes:
+    """The design's lexical scopes: scope 0 is the compilation unit (modules, packages and what they declare:
+    nothing there can reach the bench), every other one a module, task, function, block or generate block."""
+
+    parent: list[int] = field(default_factory=lambda: [-1])
+    names: list[dict[str, set[_Kind]]] = field(default_factory=lambda: [{}])
+
+    def open(self, parent: int) -> int:
+        self.parent.append(parent)
+        self.names.append({})
+        return len(self.parent) - 1
+
+    def declare(self, scope: int, name: str, kind: _Kind) -> None:
+        self.names[scope].setdefault(name, set()).add(kind)
+
+    def resolves(self, scope: int, name: str, kinds: frozenset[_Kind]) -> bool:
+        """Whether ``name`` is declared as one of ``kinds`` in ``scope`` or a scope around it. The simulator
+        looks a call up by kind: a variable of the task's name does not stop it reaching the bench's task."""
+        while scope >= 0:
+            if self.names[scope].get(name, set()) & kinds:
+                return True
+            scope = self.parent[scope]
+        return False
+
+
+@dataclass
+class _Walk:
+    scopes: _Scopes = field(default_factory=_Scopes)
+    modules: set[str] = field(default_factory=set)
+    insts: list[tuple[str, str]] = field(default_factory=list)  # (instantiated type, text)
+    uses: list[tuple[int, str, frozenset[_Kind], str]] = field(default_factory=list)  # (scope, name, kinds, problem)
+    forbidden: list[str] = field(default_factory=list)
+
+
+def _walk(tree) -> _Walk:
+    """One preorder pass over the syntax tree. Nodes come in source order, so the open scopes are a stack:
+    a scope is closed when a node starts at or after its end."""
     from pyslang import syntax
 
     sk = syntax.SyntaxKind
-    declared: set[str] = set()
-    modules: set[str] = set()
-    insts: list[tuple[str, str]] = []
-    dotted: list[str] = []
-    forbidden: list[str] = []
-    calls: list[str] = []
+    out = _Walk()
+    stack: list[tuple[int, int]] = [(0, 1 << 62)]  # (scope, end offset)
+
+    def call(name: str, kinds: frozenset[_Kind], what: str) -> None:
+        out.uses.append((stack[-1][0], name, kinds, f"{what} '{name}', which the design does not declare{_AS[kinds]} "
+                         "in a scope around it (it would resolve upward, into the bench)"))
 
     def visit(node) -> bool:
-        kind = getattr(node, "kind", None)
-        if kind is None:
-            return True
+        if not isinstance(node, syntax.SyntaxNode):
+            return True  # a token
+        kind = node.kind
         name = kind.name
-        if name in _HEADER_KINDS:
-            modules.add(node.name.valueText)
-            declared.add(node.name.valueText)
-        elif kind in (sk.Declarator, sk.InstanceName, sk.NamedBlockClause):
-            declared.add(node.name.valueText)
-        elif name == "TypedefDeclaration":
-            declared.add(node.name.valueText)
-        elif name == "UdpDeclaration":
-            modules.add(node.name.valueText)
-        elif kind == sk.GenerateBlock and node.beginName is not None:
-            declared.add(node.beginName.name.valueText)
+        start = node.sourceRange.start.offset
+        while start >= stack[-1][1]:
+            stack.pop()
+        here = stack[-1][0]
+        # a block's label and a task's name belong to the scope around the one their parent opened
+        owner = out.scopes.parent[here] if here and getattr(node.parent, "kind", sk.Unknown).name in _SCOPE_KINDS else here
+        if name in _SCOPE_KINDS:
+            stack.append((out.scopes.open(here), node.sourceRange.end.offset))
+        elif name in _HEADER_KINDS:
+            out.modules.add(node.name.valueText)
+            out.scopes.declare(0, node.name.valueText, _Kind.OTHER)
+        elif kind in (sk.NamedBlockClause, sk.NamedLabel):
+            out.scopes.declare(owner, node.name.valueText, _Kind.BLOCK)
         elif kind == sk.FunctionPrototype and getattr(node.name, "kind", None) == sk.IdentifierName:
-            declared.add(node.name.identifier.valueText)
+            out.scopes.declare(owner, node.name.identifier.valueText, _Kind.SUBROUTINE)
+        elif kind in (sk.Declarator, sk.InstanceName) or name == "TypedefDeclaration":
+            out.scopes.declare(here, node.name.valueText, _Kind.OTHER)
+        elif name == "UdpDeclaration":
+            out.modules.add(node.name.valueText)
         elif kind == sk.InvocationExpression and getattr(node.left, "kind", None) == sk.IdentifierName:
-            calls.append(node.left.identifier.valueText)
+            call(node.left.identifier.valueText, _CALL, "call of")
         elif kind == sk.ExpressionStatement and getattr(node.expr, "kind", None) == sk.IdentifierName:
-            calls.append(node.expr.identifier.valueText)  # a task enable without parentheses
+            call(node.expr.identifier.valueText, _CALL, "call of")  # a task enable without parentheses
         elif name == "DisableStatement" and getattr(node.name, "kind", None) == sk.IdentifierName:
-            calls.append(node.name.identifier.valueText)
+            call(node.name.identifier.valueText, _DISABLE, "disable of")
         elif kind == sk.HierarchyInstantiation:
-            insts.append((node.type.valueText, str(node).strip()[:80]))
+            out.insts.append((node.type.valueText, str(node).strip()[:80]))
         elif kind == sk.ScopedName:
             left = node
             while getattr(left, "kind", None) == sk.ScopedName:
                 left = left.left
             if getattr(left, "kind", None) not in (sk.RootScope, sk.UnitScope):
-                dotted.append(left.getFirstToken().valueText)
+                call(left.getFirstToken().valueText, _ANY, "hierarchical reference through")
             else:
-                forbidden.append(_FORBIDDEN_KINDS[left.kind.name])
+                out.forbidden.append(_FORBIDDEN_KINDS[left.kind.name])
             return False  # inner ScopedNames share the same leftmost part
         elif kind == sk.SystemName:
-            forbidden.append(node.systemIdentifier.valueText)
+            out.forbidden.append(node.systemIdentifier.valueText)
         if name in _FORBIDDEN_KINDS:
-            forbidden.append(_FORBIDDEN_KINDS[name])
+            out.forbidden.append(_FORBIDDEN_KINDS[name])
         return True
 
     tree.root.visit(visit)
-    return declared, modules, insts, dotted, forbidden, calls
+    return out
 
 
 def _top_ports(tree, top: str) -> tuple[PortInfo, ...] | None:
@@ -170,27 +233,22 @@ def check_design(text: str, top: str | None = None) -> StaticReport:
     except RuntimeError as exc:
         return StaticReport((f"slang gave up: {exc or 'nesting too deep'}",), tuple(problems), (), None)
     errors = tuple(str(d.code).removeprefix("DiagCode(").rstrip(")") for d in tree.diagnostics if d.isError())
-    declared, modules, insts, dotted, forbidden, calls = _walk(tree)
-    for sysname in forbidden:
+    walk = _walk(tree)
+    for sysname in walk.forbidden:
         if sysname.startswith("$") and sysname in ALLOWED_SYSTEM_NAMES:
             continue
         problems.append(f"{sysname} is not allowed in the design")
-    for name in calls:
-        if name not in declared:
-            problems.append(f"call or disable of '{name}', which the design does not declare (it would resolve upward)")
-    for name in dotted:
-        if name not in declared:
-            problems.append(f"hierarchical reference through '{name}', which the design does not declare")
-    for type_name, snippet in insts:
-        if type_name not in modules:
+    problems += [problem for scope, name, kinds, problem in walk.uses if not walk.scopes.resolves(scope, name, kinds)]
+    for type_name, snippet in walk.insts:
+        if type_name not in walk.modules:
             problems.append(f"instance of module '{type_name}', which the design does not define: {snippet}")
     ports = None
-    if top and top in modules and not errors:
+    if top and top in walk.modules and not errors:
         try:
             ports = _top_ports(tree, top)
         except RuntimeError:
             ports = None
-    return StaticReport(errors, tuple(dict.fromkeys(problems)), tuple(sorted(modules)), ports)
+    return StaticReport(errors, tuple(dict.fromkeys(problems)), tuple(sorted(walk.modules)), ports)
 
 
 def port_problems(ports: tuple[PortInfo, ...] | None, reference: tuple[PortInfo, ...] | None) -> list[str]:
