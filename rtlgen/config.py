@@ -16,8 +16,10 @@ carries a help string (``help_``), which ``describe`` prints for ``--help``-styl
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
+import math
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -31,6 +33,7 @@ from rtlgen.registry import suggestion
 
 T = TypeVar("T")
 _MAX_CONFIG_BYTES = 4 * 1024 * 1024  # a config is a page of YAML, not a dataset
+_MAX_YAML_VALUES = 200_000  # values in one YAML document with its aliases expanded: a config has hundreds
 
 
 def help_(text: str) -> dict[str, str]:
@@ -75,7 +78,7 @@ def read_yaml(path: str | Path, what: str = "config") -> dict:
     except UnicodeDecodeError:
         raise InputError(f"{what} {p} is not UTF-8 text; give a YAML file") from None
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml(text, f"{what} {p}")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -87,6 +90,28 @@ def read_yaml(path: str | Path, what: str = "config") -> dict:
     return data
 
 
+def safe_yaml(text: str, what: str) -> Any:
+    """``yaml.safe_load(text)``, refused with an ``InputError`` when its value, aliases expanded, holds more than
+    ``_MAX_YAML_VALUES`` values or refers to itself: a few lines of nested aliases (a "billion laughs") load as a
+    small shared graph that everything walking it (merging, checking, printing) would expand."""
+    try:
+        data = yaml.safe_load(text)
+    except RecursionError:
+        raise InputError(f"{what} nests too deeply to read; flatten it") from None
+    count, stack = 0, [data]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > _MAX_YAML_VALUES:
+            raise InputError(f"{what} expands to more than {_MAX_YAML_VALUES:,} values (YAML aliases nested or "
+                             "referring to themselves?); write the values out")
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return data
+
+
 def parse_overrides(overrides: Iterable[str]) -> dict:
     """``["a.b=1", "c=x"]`` into a nested mapping; values are parsed as YAML scalars (``1e-3``, ``true``)."""
     tree: dict = {}
@@ -95,7 +120,7 @@ def parse_overrides(overrides: Iterable[str]) -> dict:
         if not sep or not key.strip():
             raise InputError(f"override {item!r} must look like key=value (for example lr=1e-4)")
         try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
+            value = safe_yaml(raw, f"override {key.strip()!r}") if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
         node = tree
@@ -122,7 +147,7 @@ def merge(base: Mapping, top: Mapping) -> dict:
 def from_mapping(cls: type[T], data: Mapping, *, where: str = "") -> T:
     """Build the frozen dataclass ``cls`` from ``data``, checking every key and type."""
     if not isinstance(data, Mapping):
-        raise InputError(f"{where or cls.__name__} must be a mapping of keys to values, not {_plain(data)!r}")
+        raise InputError(f"{where or cls.__name__} must be a mapping of keys to values, not {_shown(data)}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     kwargs: dict[str, Any] = {}
@@ -164,6 +189,12 @@ def write_resolved(config: Any, path: str | Path) -> Path:
 
 
 # -- internals ------------------------------------------------------------------------------------------------
+def _shown(value: Any, limit: int = 80) -> str:
+    """``repr`` of a bad value for a one-line error, cut at ``limit`` characters."""
+    text = repr(_plain(value))
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _plain(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
@@ -206,7 +237,7 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
             except InputError as exc:
                 errors.append(str(exc))
         raise InputError(errors[0] if len(errors) == 1 else
-                         f"config key {where!r} must be {_type_name(tp)}, not {_plain(value)!r}")
+                         f"config key {where!r} must be {_type_name(tp)}, not {_shown(value)}")
     if tp is Any:
         return value
     if dataclasses.is_dataclass(tp):
@@ -217,47 +248,48 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
         except ValueError:
             valid = [str(m.value) for m in tp]
             hint = suggestion(str(value), valid)
-            raise InputError(f"config key {where!r} cannot be {value!r}; {hint}") from None
+            raise InputError(f"config key {where!r} cannot be {_shown(value)}; {hint}") from None
     if origin in (tuple, list):
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-            raise InputError(f"config key {where!r} must be a list, not {_plain(value)!r}")
+            raise InputError(f"config key {where!r} must be a list, not {_shown(value)}")
         inner = args[0] if args and (origin is list or (len(args) == 2 and args[1] is Ellipsis) or len(args) == 1) \
             else Any
         items = [_coerce(inner, v, f"{where}[{i}]") for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items
     if origin in (dict, Mapping) or tp in (dict, Mapping):
         if not isinstance(value, Mapping):
-            raise InputError(f"config key {where!r} must be a mapping, not {_plain(value)!r}")
+            raise InputError(f"config key {where!r} must be a mapping, not {_shown(value)}")
         return dict(value)
     if tp is bool:
         if isinstance(value, bool):
             return value
-        raise InputError(f"config key {where!r} must be true or false, not {value!r}")
+        raise InputError(f"config key {where!r} must be true or false, not {_shown(value)}")
     if tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        raise InputError(f"config key {where!r} must be an integer, not {value!r}")
+        raise InputError(f"config key {where!r} must be an integer, not {_shown(value)}")
     if tp is float:
+        number = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):  # YAML 1.1 reads 1e-4 (no dot) as a string
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        raise InputError(f"config key {where!r} must be a number, not {value!r}")
+            number = float(value) if not isinstance(value, int) or abs(value) < 1e300 else math.inf
+        elif isinstance(value, str):  # YAML 1.1 reads 1e-4 (no dot) as a string
+            with contextlib.suppress(ValueError):
+                number = float(value)
+        if number is not None and math.isfinite(number):
+            return number
+        raise InputError(f"config key {where!r} must be a finite number, not {_shown(value)}")
     if tp is str:
         if isinstance(value, str):
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
-        raise InputError(f"config key {where!r} must be a string, not {_plain(value)!r}")
+        raise InputError(f"config key {where!r} must be a string, not {_shown(value)}")
     if tp is Path:
         if isinstance(value, str):
             return Path(value)
-        raise InputError(f"config key {where!r} must be a path, not {value!r}")
+        raise InputError(f"config key {where!r} must be a path, not {_shown(value)}")
     return value
 
 
 __all__ = ["describe", "field_help", "from_mapping", "help_", "load_config", "merge", "parse_overrides",
-           "read_yaml", "to_plain", "write_resolved"]
+           "read_yaml", "safe_yaml", "to_plain", "write_resolved"]

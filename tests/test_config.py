@@ -52,13 +52,21 @@ def test_defaults_then_yaml_then_overrides(tmp_path):
     ("- a\n- b\n", [], "must be a YAML mapping"),
     ("a: [\n", [], "not valid YAML"),
     ("", ["novalue"], "key=value"),
+    ("lr: .nan\n", [], "'lr' must be a finite number"),
+    ("", ["lr=inf"], "'lr' must be a finite number"),
+    ("", ["lr=1e400"], "'lr' must be a finite number"),
+    ("steps: [" + ", ".join(["1"] * 5000) + "]\n", [], "must be an integer, not [1, 1, 1"),
+    ("out: &a [*a]\n", [], "expands to more than"),
+    ("out: " + "[" * 50_000 + "\n", [], "nests too deeply"),
+    ("".join(f"x{i}: &x{i} [" + ", ".join([f"*x{i - 1}" if i else "lol"] * 10) + "]\n" for i in range(9))
+     + "out: *x8\n", [], "expands to more than 200,000 values"),
 ])
 def test_bad_configs_are_one_line_errors(tmp_path, yaml_text, overrides, needle):
     path = tmp_path / "c.yaml"
     path.write_text(yaml_text)
     with pytest.raises(InputError) as err:
         load_config(Cfg, path, overrides=overrides)
-    assert needle in str(err.value) and "\n" not in str(err.value)
+    assert needle in str(err.value) and "\n" not in str(err.value) and len(str(err.value)) < 400
 
 
 def test_missing_and_binary_config_files(tmp_path):

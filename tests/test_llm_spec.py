@@ -77,7 +77,8 @@ def test_scripted_json_cycle_and_error(tmp_path):
         strict.generate([PROMPT], SamplingParams())
 
 
-@pytest.mark.parametrize("content", ["{not yaml: [", "just a string", "responses: 3", "responses: []\nextra: 1"])
+@pytest.mark.parametrize("content", ["{not yaml: [", "just a string", "responses: 3", "responses: []\nextra: 1",
+                                     "responses: []\n", "[]\n", "responses: &a [*a]\n"])
 def test_scripted_bad_files(tmp_path, content):
     path = tmp_path / "bad.yaml"
     path.write_text(content)

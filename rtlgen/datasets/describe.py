@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from rtlgen.config import help_
+from rtlgen.config import help_, safe_yaml
 from rtlgen.datasets.sample import DescriptionLevel, Dropped, Sample
 from rtlgen.datasets.stage import Stage, StageContext
 from rtlgen.errors import InputError
@@ -70,7 +70,7 @@ def load_prompts(path: str = "") -> TeacherPrompts:
     """The prompt file at ``path`` ("" = the bundled ``teacher_v1.yaml``)."""
     p = Path(path) if path else PROMPTS_FILE
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = safe_yaml(p.read_text(encoding="utf-8"), f"teacher prompt file {p}")
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(f"teacher prompt file {p} cannot be read: {exc}") from None
     try:

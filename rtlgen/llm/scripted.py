@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from rtlgen.config import safe_yaml
 from rtlgen.errors import InputError
 from rtlgen.inputs import TEXT_MAX, read_input_text
 from rtlgen.llm.base import ModelBackend, Prompt, SamplingParams
@@ -88,7 +89,7 @@ def load_script(path: Path) -> tuple[list[str], str]:
     text = read_input_text(path, "scripted model file", TEXT_MAX)
     kind = "JSON" if path.suffix == ".json" else "YAML"
     try:
-        data = json.loads(text) if kind == "JSON" else yaml.safe_load(text)
+        data = json.loads(text) if kind == "JSON" else safe_yaml(text, f"scripted model file {path}")
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -99,6 +100,8 @@ def load_script(path: Path) -> tuple[list[str], str]:
         data = {"responses": data}
     if not isinstance(data, dict) or not isinstance(data.get("responses"), list):
         raise InputError(f"scripted model file {path} must be a list of strings or a mapping with 'responses'")
+    if not data["responses"]:
+        raise InputError(f"scripted model file {path} has no responses; list at least one")
     unknown = set(data) - {"responses", "when_exhausted"}
     if unknown:
         raise InputError(f"scripted model file {path}: unknown keys {sorted(map(str, unknown))}; "
