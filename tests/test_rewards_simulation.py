@@ -28,6 +28,20 @@ def test_values(tmp_path):
     assert out[2] == 0.0 and out[3] == 0.0
 
 
+@pytest.mark.parametrize("kwargs,needle", [
+    ({"timeout_s": float("nan")}, "timeout_s must be"), ({"timeout_s": float("inf")}, "timeout_s must be"),
+    ({"timeout_s": -1}, "timeout_s must be"), ({"workers": 0}, "workers must be"),
+    ({"trust": "bogus"}, "trust must be one of strict, naive"),
+])
+def test_bad_settings_are_one_line_at_construction(kwargs, needle):
+    """Not a batch later, where every row would come back unscored with a traceback in the log."""
+    from rtlgen.errors import InputError
+
+    with pytest.raises(InputError, match=needle):
+        SimulationReward(**kwargs)
+    assert SimulationReward(trust="naive").trust.value == "naive"
+
+
 def test_rows_without_testbench_are_none_and_pickle():
     reward = SimulationReward(failure_value=-1.0)
     assert reward(["p"], [GOOD], testbench=[None], reference=[REF]) == [None]

@@ -167,8 +167,14 @@ def test_planted_symlink_not_followed(sandbox):
 def test_job_validation():
     with pytest.raises(InputError, match="relative"):
         Job.single(["/bin/true"], files={"../x": "y"})
-    with pytest.raises(InputError, match="wall_s"):
-        Limits(wall_s=-1)
+    for bad in (-1, 0, float("nan"), float("inf"), 1e13, True, "10"):
+        with pytest.raises(InputError, match="wall_s must be a positive number"):
+            Limits(wall_s=bad)
+    from rtlgen.sim.judge import JudgeLimits
+
+    for field, bad in (("memory_mb", -5), ("output_bytes", 0), ("run_wall_s", float("nan"))):
+        with pytest.raises(InputError, match=field):
+            JudgeLimits(**{field: bad})
     with pytest.raises(InputError, match="argv"):
         Step(())
 

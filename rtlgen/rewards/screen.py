@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from rtlgen.config import help_
+from rtlgen.errors import InputError
 from rtlgen.llm.extract import blank_comments_and_strings
 from rtlgen.sim.judge import Judge, JudgeConfig, JudgeLimits, JudgeVerdict, Trust
 
@@ -82,6 +83,18 @@ class JudgeSettings:
     unsafe: bool = field(default=False, metadata=help_("run tools without bubblewrap (trusted code only)"))
     trust: Trust = field(default=Trust.STRICT, metadata=help_(
         "strict: only the bench's tagged verdict counts; naive is forgeable, never for training"))
+
+    def __post_init__(self) -> None:
+        if isinstance(self.timeout_s, bool) or not isinstance(self.timeout_s, (int, float)) \
+                or not 0 < self.timeout_s <= 86_400:
+            raise InputError(f"timeout_s must be a number of seconds in (0, 86400], not {self.timeout_s!r}")
+        if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, int)
+                                         or not 1 <= self.workers <= 1024):
+            raise InputError(f"workers must be a whole number from 1 to 1024 (or null: all cores), not {self.workers!r}")
+        if not isinstance(self.trust, Trust):  # a plain string from Python callers
+            if self.trust not in [t.value for t in Trust]:
+                raise InputError(f"trust must be one of {', '.join(t.value for t in Trust)}, not {self.trust!r}")
+            object.__setattr__(self, "trust", Trust(self.trust))
 
 
 def build_judge(settings: JudgeSettings) -> Judge:

@@ -81,7 +81,7 @@ class SimulationReward(Reward):
         self.forbid_prints = forbid_prints  # see rtlgen.rewards.screen
         self.unsafe = unsafe  # run without bwrap (trusted code only)
         self.settings = JudgeSettings(timeout_s=timeout_s, workers=workers, cache_dir=cache_dir, unsafe=unsafe,
-                                      trust=Trust(trust))
+                                      trust=trust)
         self.trust = self.settings.trust  # STRICT (the default) or NAIVE (forgeable; see the module docstring)
         self.last_categories: list[str | None] = []
         self.last_verdicts: list[JudgeVerdict | None] = []

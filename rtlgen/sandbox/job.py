@@ -30,11 +30,20 @@ class Limits:
     tmp_mb: int = 256  # size of the private tmpfs at /tmp (and $TMPDIR); it counts against host memory
 
     def __post_init__(self) -> None:
-        for name in ("wall_s", "cpu_s", "memory_mb", "output_bytes", "file_size_mb", "open_files", "processes",
-                     "tmp_mb"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or value <= 0:
-                raise InputError(f"limit {name} must be a positive number, not {value!r}")
+        check_limits(self, ("wall_s", "cpu_s", "memory_mb", "output_bytes", "file_size_mb", "open_files", "processes",
+                            "tmp_mb"))
+
+
+MAX_LIMIT = 10**12  # above any real limit (seconds, MiB, bytes), below what setrlimit and int() choke on
+
+
+def check_limits(owner: object, names: tuple[str, ...]) -> None:
+    """InputError unless each named attribute of ``owner`` is a finite positive number up to ``MAX_LIMIT``
+    (NaN compares false with everything and infinity has no integer: both would fail later, mid-job)."""
+    for name in names:
+        value = getattr(owner, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_LIMIT:
+            raise InputError(f"limit {name} must be a positive number up to {MAX_LIMIT:.0e}, not {value!r}")
 
 
 class KilledBy(enum.StrEnum):

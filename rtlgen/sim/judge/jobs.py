@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from rtlgen.sandbox import Job, Limits, Step, find_tool
+from rtlgen.sandbox.job import check_limits
 from rtlgen.sim.icarus import DEFAULT_FLAGS as ICARUS_FLAGS
 from rtlgen.sim.icarus import IcarusSimulator
 from rtlgen.sim.verilator import BINARY, OBJ_DIR, VerilatorSimulator
@@ -45,6 +46,10 @@ class JudgeLimits:
     file_size_mb: int = 64
     preprocess_bytes: int = 4_000_000  # preprocessed design text; more is a macro bomb
     extra_flags: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        check_limits(self, ("run_wall_s", "compile_wall_s", "build_wall_s", "memory_mb", "output_bytes",
+                            "file_size_mb", "preprocess_bytes"))
 
     def run_limits(self) -> Limits:
         return Limits(wall_s=self.run_wall_s, cpu_s=self.run_wall_s + 5, memory_mb=self.memory_mb,
