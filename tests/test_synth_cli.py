@@ -31,11 +31,31 @@ def test_optimize_and_qor_json(shared, capsys):
     assert q["recipe"] == ["balance", "rewrite", "refactor -z"] and q["equivalent"] is True and q["adp"] > 0
 
 
+@pytest.mark.requires_yosys
+@pytest.mark.requires_bwrap
+@pytest.mark.requires_data
+def test_abc_refusing_a_recipe_says_which_command_and_why(shared, tmp_path, capsys):
+    """A command ABC skips (options it does not take) or refuses (resynthesis after choices) fails the request,
+    in the warm session (.aig) and in the Verilog flow alike, naming the command, not "aborting 'source ...'"."""
+    aig = str(shared / "synth-bench" / "validation" / "c432.aig")
+    verilog = tmp_path / "mul.v"
+    verilog.write_text("module m(input [7:0] a, b, output [7:0] y); assign y = a * b; endmodule\n")
+    cases = {"dch -C 999999999999999999999": "'dch' was given options it does not take",
+             "balance -Z 9": "balance: unknown option Z",
+             "dch; rewrite -z": "cannot be applied to AIGs with choice nodes"}
+    for design in (aig, str(verilog)):
+        for recipe, message in cases.items():
+            assert main(["synth", "qor", design, "--recipe", recipe]) != 0
+            err = capsys.readouterr().err.strip()
+            assert message in err and len(err.splitlines()) == 1, (design, recipe, err)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["synth", "qor", "/nonexistent/d.v"], "cannot read design"),
     (["synth", "qor", "design.vhd"], "unknown design extension"),
     (["synth", "optimize", "d.aig", "--method", "ga"], "unknown search method"),
     (["synth", "qor", "d.aig", "--recipe", "quit"], "not an allowed ABC optimisation"),
+    (["synth", "qor", "d.aig", "--recipe", "orchestrate"], "not an allowed ABC optimisation"),
 ])
 def test_bad_input_one_line_error(argv, message, capsys):
     assert main(argv) == 2

@@ -49,7 +49,10 @@ def test_aiger_plain_and_gzipped(tmp_path, capsys, shared):
     ("m.txt.gz", gzip.compress(b"x"), "a gzip of"),
     ("m.bench.gz", b"not gzip at all", "not a gzip file"),
     ("m.bench.gz", gzip.compress(BENCH.encode())[:-12], "truncated"),
-    ("m.aig", b"aig 100 2 0 1 50\nxx", "does not fit"),
+    ("m.aig", b"aig 100 2 0 1 50\nxx", "M = 100 but I + L + A = 52"),
+    ("m.aig", b"aig 5 2 0 1 3\n", "ends inside its latch/output lines"),
+    ("m.aig", b"aig 5 2 0 1 3\n10\n\x02", "ends inside its AND section"),
+    ("m.aig", b"aig 5 2 0 1\n", "not a binary AIGER"),
     ("m.aig.gz", gzip.compress(b"this is no aiger"), "not a binary AIGER"),
 ])
 def test_bad_inputs_are_one_line(tmp_path, capsys, name, data, why):

@@ -43,7 +43,7 @@ def _load_design(design: Path, top: str | None, sandbox):
 def _read_design(design: Path) -> tuple[Path, bytes]:
     """(DESIGN as its format, its bytes), checked: known extension (also .gz, unpacked under a cap), regular file,
     size cap, no NUL in a text format, AIGER header."""
-    from rtlgen.synth.frontend import SUFFIXES, unpack
+    from rtlgen.synth.frontend import SUFFIXES, check_aiger, unpack
 
     if design.suffix.lower() not in SUFFIXES + (".gz",):
         raise InputError(f"{design}: unknown design extension {design.suffix or '(none)'!r}; "
@@ -56,22 +56,8 @@ def _read_design(design: Path) -> tuple[Path, bytes]:
         raise InputError(f"design {design} is binary (NUL byte at offset {nul}), not {design.suffix} text; "
                          "pass the source file")
     if design.suffix.lower() == ".aig":
-        _check_aiger_header(design, data)
+        check_aiger(design, data)
     return design, data
-
-
-def _check_aiger_header(path: Path, data: bytes) -> None:
-    """A binary AIGER header ('aig M I L O A') that fits the file: a truncated or foreign file is refused
-    here with its name, not deep inside ABC."""
-    fields = data[:200].split(b"\n", 1)[0].split()
-    numbers = [int(x) for x in fields[1:6] if x.isdigit()]
-    if fields[:1] != [b"aig"] or len(numbers) < 5:
-        raise InputError(f"design {path} is not a binary AIGER file (its first line must be 'aig M I L O A'); "
-                         "convert it first")
-    m, i, latches, o, a = numbers
-    if m < i + latches + a or 2 * a + latches + o > len(data):
-        raise InputError(f"design {path}: AIGER header 'aig {m} {i} {latches} {o} {a}' does not fit the file "
-                         f"({len(data)} bytes); the file is truncated or corrupt")
 
 
 def _check_liberty(liberty: Path | None) -> None:

@@ -20,16 +20,12 @@ from pathlib import Path
 from rtlgen.sandbox import Job, KilledBy, Limits, Sandbox, SessionError, default_sandbox, find_tool
 from rtlgen.synth.frontend import Design
 from rtlgen.synth.liberty import resolve_liberty
-from rtlgen.synth.qor import QoR, SynthError, parse_qor, parse_stats, strip_ansi
+from rtlgen.synth.qor import QoR, SynthError, abc_error, parse_qor, parse_stats, strip_ansi
 from rtlgen.synth.recipes import RESYN2
 
 # The session lives for many requests: CPU is bounded per request by its deadline, not by RLIMIT_CPU.
 SESSION_LIMITS = Limits(wall_s=86_400, cpu_s=86_400, memory_mb=4096, output_bytes=4_000_000, file_size_mb=256)
 MAP_FLOW = ("map", "topo", "stime")
-# A read that fails leaves the previous design loaded in a warm session: every failure marker must be here, or
-# evaluate() would report the last design's figures ("Reading AIG from file has failed", "Empty network").
-_ERRORS = ("** cmd error", "Cannot open", "Reading network from file has failed", "does not exist", "has failed",
-           "Empty network")
 
 
 class AbcSession:
@@ -205,10 +201,9 @@ class AbcSession:
 
     @staticmethod
     def _check(out: str, design: Design) -> None:
-        for marker in _ERRORS:
-            if marker in out:
-                line = next((ln for ln in out.splitlines() if marker in ln), marker)
-                raise SynthError(f"{design.name}: ABC error: {line.strip()[:200]}")
+        error = abc_error(out)
+        if error is not None:
+            raise SynthError(f"{design.name}: ABC error: {error}")
 
 
 BASELINES: dict[str, tuple[str, ...]] = {"none": (), "resyn2": RESYN2, "resyn2x3": RESYN2 * 3}

@@ -9,9 +9,12 @@ design is elaborated once however many recipes are tried on it.
 from __future__ import annotations
 
 import hashlib
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from rtlgen.errors import InputError
 from rtlgen.paths import atomic_write
@@ -102,7 +105,7 @@ def design_from_bytes(path: Path, data: bytes, *, top: str | None = None, sandbo
     """Like ``load_design`` for in-memory text (generated RTL); ``path`` gives the name and the format."""
     job = frontend_job(path, data, top, limits)
     if job is None:
-        _check_aiger(path, data)
+        check_aiger(path, data)
         return _store(path, data)
     tool = job.steps[0].argv[0]
     key = hashlib.sha256(b"\0".join([path.suffix.encode(), (top or "").encode(), fingerprint(tool).encode(),
@@ -122,9 +125,38 @@ def design_from_bytes(path: Path, data: bytes, *, top: str | None = None, sandbo
     return _store(path, out)
 
 
-def _check_aiger(path: Path, data: bytes) -> None:
-    if not data.startswith(b"aig "):
-        raise InputError(f"{path}: not a binary AIGER file (header must start with 'aig '); convert it first")
+_AIGER_HEADER = re.compile(rb"aig((?: \d{1,15}){5,9})\r?\n")
+MAX_AIG_VARIABLES = 100_000_000  # far above any benchmark circuit (EPFL's largest has ~1.2 M AND nodes)
+
+
+def check_aiger(path: Path, data: bytes) -> None:
+    """Refuse binary AIGER that ABC would choke on mid-session: a bad header, counts that disagree, a body cut
+    short. Linear in the file: the AND section is ``2 A`` variable-length integers, each ending in a byte below
+    0x80, after ``L + O + B + C`` lines."""
+    m = _AIGER_HEADER.match(data)
+    if m is None:
+        raise InputError(f"design {path} is not a binary AIGER file (its first line must be 'aig M I L O A'); "
+                         "convert it first")
+    counts = [int(x) for x in m.group(1).split()]
+    big, inputs, latches, outputs, ands = counts[:5]
+    bad, constraints, justice, fairness = (counts[5:] + [0, 0, 0, 0])[:4]
+    if big != inputs + latches + ands:
+        raise InputError(f"design {path}: AIGER header says M = {big} but I + L + A = {inputs + latches + ands}; the file "
+                         "is corrupt")
+    if big > MAX_AIG_VARIABLES:
+        raise InputError(f"design {path}: {big:,} AIGER variables is more than {MAX_AIG_VARIABLES:,}; split the design")
+    if justice or fairness:
+        raise InputError(f"design {path}: AIGER justice or fairness properties are not supported; drop them")
+    body = np.frombuffer(data, dtype=np.uint8)[m.end():]
+    lines = latches + outputs + bad + constraints
+    if lines:
+        newlines = np.flatnonzero(body == 0x0A)
+        if len(newlines) < lines:
+            raise InputError(f"design {path}: AIGER file ends inside its latch/output lines; the file is truncated")
+        body = body[newlines[lines - 1] + 1:]
+    if np.count_nonzero(body < 0x80) < 2 * ands:
+        raise InputError(f"design {path}: AIGER file ends inside its AND section ({ands:,} AND gates declared); the file is "
+                         "truncated")
 
 
 def _store(path: Path, aig: bytes) -> Design:

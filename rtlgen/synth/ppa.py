@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass
 from rtlgen.errors import InputError
 from rtlgen.sandbox import Job, JobResult, KilledBy, Limits, Sandbox, Step, default_sandbox, find_tool, run_many
 from rtlgen.synth.liberty import resolve_liberty
-from rtlgen.synth.qor import SynthError, parse_stats, parse_stime, strip_ansi
+from rtlgen.synth.qor import SynthError, abc_error, parse_stats, parse_stime, strip_ansi
 from rtlgen.synth.recipes import parse_recipe
 from rtlgen.synth.screen import screen_verilog, uses_preprocessor
 from rtlgen.synth.seqcells import SequentialCells, latch_techmap, legalize_args, sequential_cells
@@ -56,7 +56,6 @@ _CHIP_AREA = re.compile(r"Chip area for module .*?:\s*([-+0-9.eE]+)")
 _MODULE = re.compile(r"^=== (\S+) ===", re.M)
 _CELL_ROW = re.compile(r"^\s{5}(\S+)\s+(\d+)\s*$", re.M)
 _STATEFUL = re.compile(r"^\$_(DFF|DFFE|SDFF|SDFFE|SDFFCE|DFFSR|DFFSRE|ALDFF|ALDFFE|DLATCH|DLATCHSR|SR|FF)_")
-_ABC_ERRORS = ("** cmd error", "Cannot open", "has failed", "Empty network", "does not exist")
 
 
 class PPAStatus(enum.StrEnum):
@@ -248,10 +247,9 @@ def _abc_figures(res: JobResult, check: bool) -> tuple[float, float, int, int, b
         raise SynthError("yosys-abc did not run")
     abc = res.steps[1]
     out = strip_ansi(abc.stdout + abc.stderr)
-    for marker in _ABC_ERRORS:
-        if marker in out:
-            line = next((ln for ln in out.splitlines() if marker in ln), marker)
-            raise SynthError(f"ABC error: {line.strip()[:200]}")
+    error = abc_error(out)
+    if error is not None:
+        raise SynthError(f"ABC error: {error}")
     if not abc.ok:
         raise SynthError(f"yosys-abc failed (exit {abc.exit_code}): {' '.join(out.split())[-200:]}")
     ands, levels = parse_stats(out)

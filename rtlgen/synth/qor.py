@@ -57,6 +57,25 @@ def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
 
+# A read that fails leaves the previous design loaded in a warm session: every failure marker must be here, or
+# a session would report the last design's figures ("Reading AIG from file has failed", "Empty network"). A
+# command whose options ABC could not parse prints its usage and is skipped: the recipe did not run as written.
+_ABC_ERRORS = ("unknown option", "usage: ", "Error: ", "** cmd error", "Cannot open", "has failed", "does not exist",
+               "Empty network")  # most telling first: a failed command also ends ABC's script with "** cmd error"
+
+
+def abc_error(out: str) -> str | None:
+    """The first line of ABC's output that says a command failed, or None."""
+    for marker in _ABC_ERRORS:
+        if marker in out:
+            line = next((ln for ln in out.splitlines() if marker in ln), marker).strip()[:200]
+            if marker == "usage: ":
+                command = line.removeprefix("usage: ").split()[0]
+                return f"'{command}' was given options it does not take ({line}); see yosys-abc -c '{command} -h'"
+            return line
+    return None
+
+
 def parse_stats(text: str) -> tuple[int, int]:
     """(and nodes, levels) from the last ``print_stats`` line in ``text``."""
     text = strip_ansi(text)

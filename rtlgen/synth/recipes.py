@@ -20,7 +20,7 @@ DEFAULT_LENGTH = 10  # ABC-RL's recipe length; 20 is OpenABC-D's and BOiLS'
 _ALIASES = {"b": "balance", "rw": "rewrite", "rwz": "rewrite -z", "rf": "refactor", "rfz": "refactor -z",
             "rs": "resub", "rsz": "resub -z"}
 _ALLOWED = {"balance", "rewrite", "refactor", "resub", "dc2", "drw", "drf", "dch", "irw", "irws", "fraig",
-            "strash", "sweep", "orchestrate", "ifraig", "dfraig", "resub_unate"}
+            "strash", "ifraig", "dfraig"}  # each one this ABC (Yosys 0.23's yosys-abc) runs on a strashed AIG
 _COMMAND = re.compile(r"^([a-z_0-9]+)((?:\s+-[A-Za-z]+(?:\s+\d+)?)*)$")
 
 
