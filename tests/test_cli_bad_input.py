@@ -311,6 +311,16 @@ def test_spec2rtl_out_file_in_the_way(env, tmp_path, capsys):
     assert "result.json" in one_line_error(rc, err)
 
 
+@pytest.mark.requires_data
+def test_spec2rtl_testbench_without_a_module(env, tmp_path, capsys):
+    """A file that is no testbench (here: a password file) is refused before the model is asked anything."""
+    tb = tmp_path / "passwd"
+    tb.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    rc, _, err = run(_spec2rtl(env, tmp_path / "o", "--test", tb), capsys)
+    assert "defines no module" in one_line_error(rc, err)
+    assert not (tmp_path / "o").exists()
+
+
 # -- names with spaces ---------------------------------------------------------------------------
 @pytest.mark.requires_data
 def test_names_with_spaces(env, tmp_path, capsys):

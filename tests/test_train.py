@@ -270,6 +270,10 @@ def test_jsonl_task_golden_passes(work):
     summary = run_eval(EvalConfig(task=TASK_NAME, mode=Mode.STRICT, model="golden", progress=False,
                                   data_dir=str(work / "train.jsonl"), out=str(work / "golden")))
     assert summary["problems"] == 3 and summary["pass_at_1"] == 1.0
+    # the command names its only task: no --task needed
+    assert main(["eval", "jsonl", "--data-dir", str(work / "train.jsonl"), "--model", "golden", "--mode", "strict",
+                 "--out", str(work / "golden_cli")]) == 0
+    assert json.loads((work / "golden_cli" / "summary.json").read_text())["pass_at_1"] == 1.0
 
 
 # -- bad input: one line, before any training -------------------------------------------------------------------
@@ -281,7 +285,9 @@ def test_bad_config_is_one_line_before_training(work, tmp_path, capsys):
     assert err.count("\n") == 0 and "unknown config key 'learning_rate'" in err
     bad.write_text(f"model: {work / 'model'}\ndata: {work / 'train.jsonl'}\nout: {tmp_path / 'o'}\n")
     assert main(["train", "grpo", str(bad), "--set", "train.lr=fast"]) == 2
-    assert "'train.lr' must be a number" in capsys.readouterr().err
+    assert "'train.lr' must be a finite number" in capsys.readouterr().err
+    assert main(["train", "grpo", str(bad), "--set", "train.lr=nan"]) == 2
+    assert "'train.lr' must be a finite number, not 'nan'" in capsys.readouterr().err
     assert main(["train", "grpo", str(bad), "--set", "num_generations=3"]) == 2  # 8 completions per step
     assert "multiple of num_generations" in capsys.readouterr().err
     assert main(["train", "sft", str(bad), "--set", f"eval.data={work / 'heldout.jsonl'}", "--set",
@@ -313,6 +319,15 @@ def test_bad_data_is_one_line_before_training(work, tmp_path):
                                              "out": str(tmp_path / "s"), "eval": {"data": str(no_tb)}}))
     assert not (tmp_path / "s").exists() and not (tmp_path / "g").exists()
     assert os.path.exists(work / "model" / "config.json")
+
+
+def test_a_model_directory_without_a_tokenizer_is_one_line(tmp_path):
+    from rtlgen.train.sft import load_base
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text("{}")
+    with pytest.raises(InputError, match=r"model '.*m' could not be loaded .*save_pretrained \(model and tokenizer\)"):
+        load_base(str(tmp_path / "m"))
 
 
 def test_missing_simulator_is_one_line_before_training(work, tmp_path, monkeypatch):

@@ -41,7 +41,7 @@ def evaluate(
     ctx: typer.Context,
     task: Optional[str] = typer.Option(None, "--task", help="verilogeval-v1-human, verilogeval-v1-machine, "
                              "verilogeval-v2-spec-to-rtl, verilogeval-v2-code-complete (eval verilogeval); "
-                             "rtllm-v1.1, rtllm-v2.0 (eval rtllm)"),
+                             "rtllm-v1.1, rtllm-v2.0 (eval rtllm); jsonl (eval jsonl, the default there)"),
     variant: str = typer.Option("upstream", "--variant", help="RTLLM data: upstream (as published) or fixed "
                                 "(versioned patches, each with its reason, listed in the report)"),
     model: Optional[str] = typer.Option(None, "--model", help="'golden' (the references) or a model spec "
@@ -81,8 +81,10 @@ def evaluate(
              "exclude_broken": ("exclude_broken", exclude_broken), "problems": ("problems", _problem_list(problems)),
              "limit": ("limit", limit), "cache": ("no_cache", not no_cache), "variant": ("variant", variant),
              "ppa": ("ppa", ppa), "executor": ("executor", executor)}
-    flags = {k: v for k, v in flags.items() if k != "task" or task is not None}
-    if config_file is None and task is None:
+    if task is None and ctx.info_name == "jsonl":  # the command names its only task
+        flags["task"] = ("task", "jsonl")
+    flags = {k: v for k, v in flags.items() if k != "task" or v[1] is not None}
+    if config_file is None and "task" not in flags:
         raise InputError(f"give --task NAME (or a --config file with a task: key) (see '{ctx.command_path} --help')")
     config = resolve(ctx, EvalConfig, config_file, sets, flags)
     task, mode, variant = config.task, config.mode.value, config.variant

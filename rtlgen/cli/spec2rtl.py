@@ -142,6 +142,8 @@ def spec2rtl(
                          "ending in .py): cocotb imports it by that name")
     text = _read_spec(spec)
     tb_text = _read_file(test, "testbench")
+    if tb_text is not None and not re.search(r"^[ \t]*+module[ \t\r\n]++\w", tb_text, re.M):
+        raise InputError(f"testbench {test} defines no module; give a Verilog testbench (module tb; ... endmodule)")
     cocotb_test = (cocotb.stem, _read_file(cocotb, "cocotb test")) if cocotb is not None else None
     config = resolve(ctx, AgentConfig, config_file, sets, {
         "top": ("top", top), "rounds": ("rounds", rounds), "samples": ("samples", samples),

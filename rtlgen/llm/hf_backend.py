@@ -67,9 +67,7 @@ class HFBackend(ModelBackend):
             torch_dtype = _DTYPES[dtype] if _DTYPES[dtype] == "auto" else getattr(torch, _DTYPES[dtype])
             model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
         except (OSError, ValueError) as exc:  # ValueError: a bad hub id, an unknown model_type, bad JSON
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise InputError(f"hf model {path!r} could not be loaded ({first}); give a local "
-                             "directory saved with save_pretrained, or a hub id with network access") from None
+            raise unloadable(f"hf model {path!r}", exc, "or a hub id with network access") from None
         if adapter:
             model = _apply_adapter(model, adapter)
         self.model = model.to(self.device).eval()
@@ -159,6 +157,13 @@ def _check_target(target: str) -> str:
     if not _HUB_ID.fullmatch(target):
         raise InputError(f"hf model {target!r} is neither a local model directory nor a hub id like ORG/NAME")
     return target
+
+
+def unloadable(what: str, exc: Exception, alternative: str = "") -> InputError:
+    """The one-line error for a model or tokenizer that transformers could not load (its first line says why)."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return InputError(f"{what} could not be loaded ({first}); give a local directory saved with save_pretrained "
+                      f"(model and tokenizer){', ' + alternative if alternative else ''}")
 
 
 def check_model_dir(path: str, what: str, marker: str) -> str:

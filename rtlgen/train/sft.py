@@ -25,6 +25,7 @@ from trl import SFTTrainer
 
 from rtlgen.config import write_resolved
 from rtlgen.errors import InputError
+from rtlgen.llm.hf_backend import unloadable
 from rtlgen.train import data as data_mod
 from rtlgen.train.configs import Finetune, LoraSettings, SftConfig, TrainLoop
 from rtlgen.train.evaluate import check_heldout, evaluate_heldout
@@ -44,10 +45,13 @@ class Trained:
 def load_base(model_dir: str, adapter: str = "", out: Path | None = None):
     """(model, tokenizer, base directory): ``adapter`` merged in first, the merged base saved to ``out/base``
     so later adapters have a directory to apply to."""
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    except (OSError, ValueError) as exc:  # no tokenizer files, an unknown model_type, bad JSON
+        raise unloadable(f"model {model_dir!r}", exc) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     base = str(Path(model_dir).resolve())
     if adapter:
         model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
