@@ -19,7 +19,7 @@ found. In the abc-rl preset the tree's best at half budget was ahead of annealin
 low-temperature second half gained more than the tree's. Together (6 seeds, 9 designs) they beat MCTS
 alone on 8 of 9 designs (c499: every method reaches the same floor) and annealing alone on all 9:
 validation geomean 0.804, against 0.823 for the tree search alone and 0.826 for annealing alone.
-Neighbouring settings measured the same way: tree for 30% of the budget 0.813, shift share 0.4 0.813,
+Neighbouring settings measured the same way: tree for 30% of the budget 0.813, for 70% 0.814, shift share 0.4 0.813,
 refinement from t0 0.003 0.809, changes weighted toward the recipe's end (weight 1 + 0.5 i; late changes
 improved 10-20% of the time, early ones 0-4%) with 5% swaps 0.806, and each refinement step evaluating
 the best of 10 neighbours by a Gaussian-process mean (Hamming kernel, fitted on the design's evaluations so
