@@ -203,6 +203,9 @@ def test_verilator_judge(tmp_path):
     assert all(not v.passed and v.category in (FC.FORBIDDEN, FC.SYNTAX, FC.COMPILE_OTHER) for v in verdicts[1:]), \
         [(v.category, v.reason) for v in verdicts]
     assert verdicts[-1].category is FC.FORBIDDEN
+    # Verilator lists no files read: the `line markers of its output do, so a macro-built include is refused too
+    v = judge.judge_many([(MACRO_INCLUDE.format(target="/etc/hostname"), BENCH)])[0]
+    assert v.category is FC.FORBIDDEN and "includes another file (/etc/hostname)" in v.reason, v
 
 
 def _leave_a_job_dir(root: str, hold: bool) -> None:
@@ -285,6 +288,14 @@ def test_same_program_judged_once(judge):
     v = judge.judge_many([(base, BENCH), (spaced, BENCH), (renamed, BENCH)])
     assert all(x.passed for x in v)
     assert [x.merged for x in v] == [False, True, False]
+    # white space inside a string, and a comment-like run inside an escaped name, are part of the program
+    strings = "module TopModule(input [3:0] a, output [3:0] y);\n  assign y = (\"x y\" == \"x{}y\") ? ~a : 4'd0;\nendmodule\n"
+    right, wrong = judge.judge_many([(strings.format(" "), BENCH), (strings.format("  "), BENCH)])
+    assert right.passed and not wrong.passed and not wrong.merged, (right, wrong)
+    from rtlgen.sim.judge.lexing import normalize
+
+    assert normalize("wire \\a/*x*/b ;") != normalize("wire \\a/*y*/b ;")
+    assert normalize("a  =\n b; // c") == normalize("a = /* d */ b;")
 
 
 MACRO_INCLUDE = ("// module TopModule comes from elsewhere\n`define x dummy\n`define INC(x) `x \"{target}\"\n"

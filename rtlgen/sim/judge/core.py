@@ -41,8 +41,8 @@ from rtlgen.sim.judge.harden import HardenedBench, harden
 from rtlgen.sim.judge.jobs import (
     JudgeLimits,
     SimulatorKind,
-    included_files,
     preprocess_job,
+    preprocess_output,
     preprocessing_is_identity,
     simulation_job,
 )
@@ -143,13 +143,10 @@ class Judge:
             item.text = design
             return self.checked(item, None) or item.text
         res = self.sandbox.run(preprocess_job(self.config.simulator, [design], self.config.limits))
-        step = res.steps
-        verdict = self.preprocessed(step[0], included_files(res.outputs, 0)) if step else decided(
-            FC.TOOL_MISSING, "the preprocessor did not run", **self.base_fields())
-        if verdict is not None:
-            return verdict
-        item.text = step[0].stdout
-        return self.checked(item, None) or item.text
+        if not res.steps:
+            return decided(FC.TOOL_MISSING, "the preprocessor did not run", **self.base_fields())
+        item.text, included = preprocess_output(self.config.simulator, res, 0)
+        return self.preprocessed(res.steps[0], included) or self.checked(item, None) or item.text
 
     # -- stages -------------------------------------------------------------------------------
     def base_fields(self) -> dict:

@@ -76,7 +76,7 @@ def preprocess_job(kind: SimulatorKind, designs: list[str], limits: JudgeLimits)
                     name)
             outputs.append(f"deps{i}.txt")
         else:
-            argv = (find_tool("verilator"), "-E", "-P", *limits.extra_flags, name)
+            argv = (find_tool("verilator"), "-E", *limits.extra_flags, name)  # with line markers: see preprocess_output
         steps.append(Step(argv, check=False))
     return Job(steps=tuple(steps), files=files, limits=pp_limits, outputs=tuple(outputs))
 
@@ -100,6 +100,21 @@ def preprocessing_is_identity(kind: SimulatorKind, design: str) -> bool:
     (``tests/test_judge.py`` checks the identity against the installed tool). Verilator's ``-E -P`` reformats its
     output, so its designs are always preprocessed."""
     return kind is SimulatorKind.ICARUS and _IDENTITY_TEXT.fullmatch(design) is not None
+
+
+_LINE_MARKER = re.compile(r'^`line [0-9]++ "((?:[^"\\\n]|\\.)*+)" [0-3][ \t]*+(?:\n|\Z)', re.M)
+
+
+def preprocess_output(kind: SimulatorKind, res, index: int) -> tuple[str, list[str] | None]:
+    """(the text step ``index`` of a preprocessing job made, the files it read besides its own design). Icarus
+    lists them (``-M``); Verilator marks every file it enters with a `` `line `` directive, which is read for the
+    list and taken out of the text (the design may write no directive of its own but these)."""
+    text = res.steps[index].stdout
+    if kind is SimulatorKind.ICARUS:
+        return text, included_files(res.outputs, index)
+    own = f"dut{index}.sv"
+    read = {m.group(1) for m in _LINE_MARKER.finditer(text)} - {own, f"./{own}"}
+    return _LINE_MARKER.sub("", text), sorted(read)
 
 
 def included_files(result_outputs: dict[str, bytes], index: int) -> list[str] | None:

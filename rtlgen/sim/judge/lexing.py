@@ -52,15 +52,31 @@ def next_code(text: str, i: int) -> int:
     return len(text)
 
 
+# an escaped identifier (a backslash, then anything up to white space: \a/*b is one name, not a comment) or trivia
+_VERBATIM_OR_TRIVIA = re.compile(r"\\\S*+|" + TRIVIA)
+_SPACE = re.compile(r"\s++")
+
+
 def normalize(text: str) -> str:
-    """``text`` without comments and with every whitespace run one space (strings kept as they are): two
-    designs with the same normal form are the same program, judged once."""
+    """``text`` without comments and with every whitespace run between tokens one space; strings and escaped
+    identifiers kept exactly (``"x  y"`` is not ``"x y"``): two designs with the same normal form are the same
+    program, judged once."""
     out: list[str] = []
+    code: list[str] = []  # the code since the last verbatim token, comments as spaces
+
+    def flush() -> None:
+        out.append(_SPACE.sub(" ", "".join(code)))
+        code.clear()
+
     last = 0
-    for m in _TRIVIA.finditer(text):
-        if text[m.start()] != '"':  # a comment: one space instead
-            out.append(text[last:m.start()])
-            out.append(" ")
-            last = m.end()
-    out.append(text[last:])
-    return " ".join("".join(out).split())
+    for m in _VERBATIM_OR_TRIVIA.finditer(text):
+        code.append(text[last:m.start()])
+        if text[m.start()] in '"\\':
+            flush()
+            out.append(m.group(0))
+        else:  # a comment
+            code.append(" ")
+        last = m.end()
+    code.append(text[last:])
+    flush()
+    return "".join(out).strip()

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from rtlgen.sandbox import default_workers
 from rtlgen.sim.classify import FailureCategory as FC
-from rtlgen.sim.judge.jobs import included_files, preprocess_job, preprocessing_is_identity
+from rtlgen.sim.judge.jobs import preprocess_job, preprocess_output, preprocessing_is_identity
 from rtlgen.sim.judge.lexing import normalize
 from rtlgen.sim.judge.verdict import JudgeVerdict, decided
 
@@ -233,12 +233,13 @@ class _Flow:
     def _preprocessed(self, texts: list[str], res) -> None:
         steps = res.steps
         for k, (text, step) in enumerate(zip(texts, steps, strict=False)):
-            early = self.judge.preprocessed(step, included_files(res.outputs, k))
+            made, included = preprocess_output(self.judge.config.simulator, res, k)
+            early = self.judge.preprocessed(step, included)
             if early is not None:
                 for i in self.by_text.pop(text):
                     self.decide(i, early)
             else:
-                self.ready.append((text, step.stdout))
+                self.ready.append((text, made))
         rest = texts[len(steps):]
         if rest and len(steps) == 0:  # the sandbox could not run the batch at all
             for text in rest:

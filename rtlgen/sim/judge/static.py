@@ -100,8 +100,22 @@ _DISABLE = frozenset({_Kind.SUBROUTINE, _Kind.BLOCK})
 _ANY = frozenset(_Kind)
 _AS = {_CALL: " as a task or function", _DISABLE: " as a block, task or function", _ANY: ""}
 # nodes that open a lexical scope; their names (a module's, a task's, a block's) belong to the scope around them
-_SCOPE_KINDS = {"ModuleDeclaration", "InterfaceDeclaration", "FunctionDeclaration", "TaskDeclaration",
-                "SequentialBlockStatement", "ParallelBlockStatement", "GenerateBlock"}
+_SCOPE_KINDS = {"ModuleDeclaration", "InterfaceDeclaration", "PackageDeclaration", "FunctionDeclaration",
+                "TaskDeclaration", "SequentialBlockStatement", "ParallelBlockStatement", "GenerateBlock"}
+# each item of a generate if/case/for is a scope of its own (genblkN), with or without begin/end
+_GENERATES = {"IfGenerate", "LoopGenerate"}
+_GENERATE_CLAUSES = {"ElseClause": "IfGenerate", "StandardCaseItem": "CaseGenerate", "DefaultCaseItem": "CaseGenerate"}
+
+
+def _generate_item(node) -> bool:
+    parent = node.parent
+    if parent is None:
+        return False
+    kind = parent.kind.name
+    if kind in _GENERATES:
+        return True
+    outer = _GENERATE_CLAUSES.get(kind)
+    return outer is not None and parent.parent is not None and parent.parent.kind.name == outer
 
 
 @dataclass
@@ -111,21 +125,33 @@ class _Scopes:
 
     parent: list[int] = field(default_factory=lambda: [-1])
     names: list[dict[str, set[_Kind]]] = field(default_factory=lambda: [{}])
+    imports: list[list[tuple[str, str]]] = field(default_factory=lambda: [[]])  # (package, item or "*") per scope
+    packages: dict[str, int] = field(default_factory=dict)  # package name -> its scope
+    generated: set[int] = field(default_factory=set)  # scopes of generate items (genblkN)
 
     def open(self, parent: int) -> int:
         self.parent.append(parent)
         self.names.append({})
+        self.imports.append([])
         return len(self.parent) - 1
 
     def declare(self, scope: int, name: str, kind: _Kind) -> None:
         self.names[scope].setdefault(name, set()).add(kind)
 
+    def _declares(self, scope: int, name: str, kinds: frozenset[_Kind]) -> bool:
+        return bool(self.names[scope].get(name, set()) & kinds)
+
     def resolves(self, scope: int, name: str, kinds: frozenset[_Kind]) -> bool:
-        """Whether ``name`` is declared as one of ``kinds`` in ``scope`` or a scope around it. The simulator
-        looks a call up by kind: a variable of the task's name does not stop it reaching the bench's task."""
+        """Whether ``name`` is declared as one of ``kinds`` in ``scope`` or a scope around it, or in a package one
+        of them imports it from. The simulator looks a call up by kind: a variable of the task's name does not
+        stop it reaching the bench's task; and a package's names are seen only where they are imported."""
         while scope >= 0:
-            if self.names[scope].get(name, set()) & kinds:
+            if self._declares(scope, name, kinds):
                 return True
+            for package, item in self.imports[scope]:
+                if item in ("*", name) and package in self.packages and \
+                        self._declares(self.packages[package], name, kinds):
+                    return True
             scope = self.parent[scope]
         return False
 
@@ -161,6 +187,10 @@ def _walk(tree) -> _Walk:
         while start >= stack[-1][1]:
             stack.pop()
         here = stack[-1][0]
+        if _generate_item(node):
+            here = out.scopes.open(here)
+            out.scopes.generated.add(here)
+            stack.append((here, node.sourceRange.end.offset))
         # a block's label and a task's name belong to the scope around the one their parent opened
         owner = out.scopes.parent[here] if here and getattr(node.parent, "kind", sk.Unknown).name in _SCOPE_KINDS else here
         if name in _SCOPE_KINDS:
@@ -168,12 +198,19 @@ def _walk(tree) -> _Walk:
         elif name in _HEADER_KINDS:
             out.modules.add(node.name.valueText)
             out.scopes.declare(0, node.name.valueText, _Kind.OTHER)
+            if name == "PackageHeader":
+                out.scopes.packages[node.name.valueText] = here
+        elif name == "PackageImportItem":
+            out.scopes.imports[here].append((node.package.valueText, node.item.valueText))
         elif kind in (sk.NamedBlockClause, sk.NamedLabel):
+            while owner in out.scopes.generated:  # a named generate block is seen from outside its construct
+                owner = out.scopes.parent[owner]
             out.scopes.declare(owner, node.name.valueText, _Kind.BLOCK)
         elif kind == sk.FunctionPrototype and getattr(node.name, "kind", None) == sk.IdentifierName:
             out.scopes.declare(owner, node.name.identifier.valueText, _Kind.SUBROUTINE)
         elif kind in (sk.Declarator, sk.InstanceName) or name == "TypedefDeclaration":
-            out.scopes.declare(here, node.name.valueText, _Kind.OTHER)
+            if getattr(node.parent, "kind", None) != sk.StructUnionMember:  # a field names no scope: s.stim is s's
+                out.scopes.declare(here, node.name.valueText, _Kind.OTHER)
         elif name == "UdpDeclaration":
             out.modules.add(node.name.valueText)
         elif kind == sk.InvocationExpression and getattr(node.left, "kind", None) == sk.IdentifierName:
