@@ -50,3 +50,17 @@ def test_openrlhf_reward_func_loaded_by_path(cheap_config):
     assert out["rewards"].tolist() == [1.0, 0.0, 0.0] and out["scores"].tolist() == [1.0, 0.0, 0.0]
     assert out["extra_logs"]["rtlgen_unscored"].tolist() == [0.0, 0.0, 1.0]
     assert module.response_of("PROMPT answer", "PROMPT") == " answer"
+    from rtlgen.errors import InputError
+
+    with pytest.raises(InputError, match="2 queries, 1 prompts and 2 labels"):
+        module.reward_func(queries[:2], prompts[:1], labels[:2])
+
+
+def test_a_bad_label_spoils_only_its_row(cheap_config):
+    label = encode_label(testbench=TB, reference=REF, top="TopModule")
+    batch = compute_score_batch(data_sources=["rtlgen"] * 3, solution_strs=[GOOD, GOOD, GOOD],
+                                ground_truths=[label, {"testbench": TB, "reference": ["x"]},
+                                               {"testbench": TB, "reference": REF, "top": "a b"}],
+                                extra_infos=[None] * 3, config=cheap_config)
+    assert batch[0]["score"] == 1.0 and batch[0]["category"] == "pass"
+    assert [b["scored"] for b in batch[1:]] == [0.0, 0.0], batch

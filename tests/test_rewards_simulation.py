@@ -42,6 +42,17 @@ def test_bad_settings_are_one_line_at_construction(kwargs, needle):
     assert SimulationReward(trust="naive").trust.value == "naive"
 
 
+def test_a_bad_row_spoils_only_itself(tmp_path):
+    """A reference that is no text or a top that is no name is that row's problem (None, bad_row); a testbench
+    that never instantiates the design says nothing about it (no verdict, the failure value)."""
+    reward = SimulationReward(cache_dir=str(tmp_path / "cache"))
+    silent = "module tb; initial $finish; endmodule\n"
+    out = reward(["p"] * 5, [GOOD] * 5, testbench=[TB, TB, TB, TB, silent],
+                 reference=[REF, ["x"], REF, {"a": 1}, REF], top=["TopModule", "TopModule", "a b", None, "TopModule"])
+    assert out[:4] == [1.0, None, None, None] and out[4] == 0.0, out
+    assert reward.last_categories[1:4] == ["bad_row"] * 3 and reward.last_categories[4] == "no_verdict"
+
+
 def test_rows_without_testbench_are_none_and_pickle():
     reward = SimulationReward(failure_value=-1.0)
     assert reward(["p"], [GOOD], testbench=[None], reference=[REF]) == [None]

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rtlgen.config import help_
+from rtlgen.errors import InputError
 from rtlgen.rewards.base import Reward, RowResult, unscored
 from rtlgen.rewards.completions import completion_code
 from rtlgen.rewards.screen import JudgeSettings, Screen, build_judge, printing, uses_macros
@@ -157,8 +158,12 @@ class SimulationReward(Reward):
             ref = row.get(self.reference_column) if self.reference_column else None
             if ref:
                 files["ref.sv"] = ref
-            items.append((extraction.code, Bench(files, top=self.tb_top, dut_top=top,
-                                                 reference_top=self.reference_top if ref else None)))
+            try:  # a bad row (a reference that is no text, a top that is no name) is that row's, not the batch's
+                items.append((extraction.code, Bench(files, top=self.tb_top, dut_top=top,
+                                                     reference_top=self.reference_top if ref else None)))
+            except InputError as exc:
+                results[i] = unscored(f"bad row: {exc}", "bad_row")
+                continue
             where.append(i)
         for i, verdict in zip(where, self.judge().judge_many(items) if items else [], strict=True):
             verdicts[i] = verdict

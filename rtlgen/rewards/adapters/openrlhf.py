@@ -20,6 +20,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from rtlgen.errors import InputError
 from rtlgen.rewards.adapters import reward_for
 from rtlgen.rewards.base import RowResult, unscored
 from rtlgen.rewards.labels import decode_label
@@ -36,7 +37,11 @@ def response_of(query: str, prompt: str) -> str:
 
 
 def score_rows(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any]) -> list[RowResult]:
-    """The combined reward's result per row, labels decoded; never raises on a row."""
+    """The combined reward's result per row, labels decoded; never raises on a row (lists of different lengths are
+    the caller's bug: one InputError naming them, not a reward for the wrong rows)."""
+    if not len(queries) == len(prompts) == len(labels):
+        raise InputError(f"openrlhf reward_func got {len(queries)} queries, {len(prompts)} prompts and {len(labels)} "
+                         "labels; pass one prompt and one label per query")
     decoded = [decode_label(label) for label in labels]
     keep = [i for i, (_, why) in enumerate(decoded) if not why]
     results: list[RowResult] = [unscored(why, "bad_label") for _, why in decoded]

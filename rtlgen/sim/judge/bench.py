@@ -51,6 +51,10 @@ class Bench:
             raise InputError(f"reference top must be a plain Verilog identifier, not {self.reference_top!r}")
         object.__setattr__(self, "files", dict(self.files))
         object.__setattr__(self, "data_files", dict(self.data_files))
+        for kind, files in (("bench file", self.files), ("bench data file", self.data_files)):
+            for name, text in files.items():
+                if not isinstance(name, str) or not isinstance(text, str):
+                    raise InputError(f"{kind} {str(name)[:40]!r} must be text, not {type(text).__name__}")
         if self.timescale is not None and not re.fullmatch(r"\d+(s|ms|us|ns|ps|fs)/\d+(s|ms|us|ns|ps|fs)",
                                                            self.timescale):
             raise InputError(f"timescale must look like 1ns/1ps, not {self.timescale!r}")

@@ -142,6 +142,9 @@ def harden(bench: Bench) -> HardenedBench:
     names = _bench_names(dict(bench.files), bench.dut_top)
     if bench.top not in names:
         raise InputError(f"the testbench defines no module {bench.top!r}; pass the testbench's top module")
+    if not any(m.group(1) == bench.dut_top for text in bench.files.values() for m in _INSTANCE.finditer(text)):
+        raise InputError(f"the testbench never instantiates the design's top module {bench.dut_top!r}, so nothing "
+                         "it says is about the design")
     renamed = {n: f"{n}_{suffix}" for n in names}
     rename = _renamer(renamed)
     protocol = bench.resolved_protocol()
