@@ -319,3 +319,65 @@ def test_eval_through_remote_matches_local(server, tmp_path, monkeypatch):
     assert (remote["passed"], remote["failed"], remote["categories"]) == (
         local["passed"], local["failed"], local["categories"])
     assert len(local["passed"]) == 4
+
+
+# -- hostile clients (each answered in one line, or cut off; the server keeps serving) -----------------------
+def test_result_store_is_capped_by_bytes():
+    from rtlgen.sandbox import JobResult, StepResult
+    from rtlgen.service.metrics import Metrics
+    from rtlgen.service.queue import JobQueue
+
+    big = JobResult((StepResult(("x",), 0, "y" * 1000, "", 0.0, 0.0),), outputs={"f": b"z" * 1000})
+    queue = JobQueue(lambda job: big, workers=1, capacity=64, metrics=Metrics(), store_bytes=5000)
+    for i in range(10):
+        fut, _ = queue.submit_batch([(f"id{i}", echo("x"))])[0]
+        fut.result(10)
+    time.sleep(0.2)
+    assert queue._stored_bytes <= 5000 and len(queue._done) == 2 and "id9" in queue._done
+    queue.store_bytes = 1000  # a result larger than the whole store is not kept: a retry reruns it
+    queue.submit_batch([("huge", echo("x"))])[0][0].result(10)
+    time.sleep(0.2)
+    assert "huge" not in queue._done
+
+
+def test_odd_requests_are_one_line_4xx(server):
+    with server.client(timeout=30) as c:
+        assert one_line_error(c.post("/v1/jobs", content=b"1" * 5000)).startswith("request body holds a value")
+        assert c.post("/v1/jobs", content=b"1" * 5000).status_code == 400
+        r = c.get("/no/such/route")
+        assert r.status_code == 404 and one_line_error(r) == "Not Found"
+        assert c.delete("/v1/jobs").status_code == 405
+        r = c.get("/v1/tools", params={"tool": "a\0b"})
+        assert r.status_code == 400 and "NUL" in one_line_error(r)
+        prints = c.get("/v1/tools", params=[("tool", "../../root/.bashrc"), ("tool", "../../etc/shadow")]).json()
+        assert set(prints["fingerprints"]) >= {"../../root/.bashrc", "../../etc/shadow"}
+        assert all(v.endswith(":not-visible") for k, v in prints["fingerprints"].items() if k.startswith(".."))
+        job = {"jobs": [{"job": {**echo("x").to_json(), "files": {"a\0b": "eA=="}}}]}
+        r = c.post("/v1/jobs", json=job)
+        assert r.status_code == 400 and "NUL" in one_line_error(r)
+        code = "module tb; initial $display(\"hi\"); endmodule"
+        r = c.post("/run_code", json={"code": code, "language": "verilog", "files": {"a\0b": "eA=="}})
+        assert r.status_code == 400 and "NUL" in one_line_error(r)
+        deep = '{"rtlgen_testbench":' + "[" * 50_000 + "]" * 50_000 + "}"
+        assert c.post("/run_code", json={"code": code, "language": "verilog", "stdin": deep}).status_code == 200
+        assert c.get("/healthz").status_code == 200
+
+
+def test_slow_clients_are_cut_off(tmp_path):
+    """A client that sends half a request (headers or body) is disconnected after read_timeout_s; one that asked in
+    time is answered, however long its job runs."""
+    with ServerProcess(token=TOKEN, workers=1, extra=("--set", "read_timeout_s=1")) as s:
+        host, port = s.url.removeprefix("http://").split(":")
+        half_header, half_body, idle = (socket.create_connection((host, int(port))) for _ in range(3))
+        half_header.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        half_body.sendall(b"POST /v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN.encode()
+                          + b"\r\nContent-Length: 100\r\n\r\n{\"jobs\"")
+        time.sleep(2.5)
+        for sock in (half_header, half_body, idle):
+            sock.settimeout(5)
+            assert sock.recv(100) == b"", "the server should have closed this connection"
+            sock.close()
+        with s.client(timeout=30) as c:
+            job = Job.single(["/usr/bin/sleep", "2"], limits=Limits(wall_s=10), cacheable=False)
+            r = post_jobs(c, [job])
+            assert r.status_code == 200 and r.json()["results"][0]["result"]["steps"][0]["exit_code"] == 0

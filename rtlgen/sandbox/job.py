@@ -82,6 +82,8 @@ class Step:
 
 
 def _check_relative(path: str) -> str:
+    if not isinstance(path, str) or "\0" in path:
+        raise InputError(f"job file path must be text without NUL bytes, not {str(path)[:80]!r}")
     p = PurePosixPath(path)
     if p.is_absolute() or ".." in p.parts or not p.parts or path.startswith("~"):
         raise InputError(f"job file path must be relative and stay inside the job dir, not {path!r}")

@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rtlgen.errors import InputError, RtlgenError, SandboxUnavailableError, ToolMissingError
 from rtlgen.sandbox import Job, Limits, Sandbox, SandboxConfig, build_sandbox, find_tool, has_tool
@@ -58,7 +59,8 @@ def build_service(config: ServiceConfig, sandbox: Sandbox | None = None) -> Serv
             sandbox = build_sandbox(config.sandbox)
     metrics = Metrics()
     queue = JobQueue(sandbox.run, config.thread_workers, config.queue_size, metrics,
-                     store_size=config.result_store_size, store_ttl_s=config.result_store_ttl_s)
+                     store_size=config.result_store_size, store_ttl_s=config.result_store_ttl_s,
+                     store_bytes=config.result_store_bytes)
     shared = Sandbox(SandboxConfig(executor="local"), executor=QueuedExecutor(queue, sandbox.executor))
     return Service(config, sandbox, queue, metrics, shared)
 
@@ -101,6 +103,8 @@ async def read_json(request: Request) -> dict[str, Any]:
         raise RequestError(400, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise RequestError(400, "request body is nested too deeply; send a flat JSON object") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise RequestError(400, f"request body holds a value JSON cannot read here: {str(exc)[:120]}") from None
     if not isinstance(data, dict):
         raise RequestError(400, f"request body must be a JSON object, not {type(data).__name__}")
     return data
@@ -153,6 +157,10 @@ def create_app(config: ServiceConfig, sandbox: Sandbox | None = None) -> FastAPI
     async def _unavailable(_request: Request, exc: RtlgenError):
         return _error(503, str(exc), {"Retry-After": "5"})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException):  # 404, 405: the same {"error": ...}
+        return _error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
     @app.exception_handler(Exception)
     async def _internal(_request: Request, exc: Exception):
         return _error(500, f"internal error: {type(exc).__name__}: {exc}")
@@ -178,7 +186,10 @@ def create_app(config: ServiceConfig, sandbox: Sandbox | None = None) -> FastAPI
         known = {name: find_tool(name) for name in KNOWN_TOOLS if has_tool(name)}
         prefixes = allowed_ro_prefixes(config)
         # fingerprints stat host files: only for tools this server would let a job see
-        visible = [t for t in asked if not t.startswith("/") or _inside(t, prefixes)]
+        if any("\0" in t for t in asked):
+            raise RequestError(400, "a tool name or path may not hold a NUL byte")
+        # a bare name is looked up on PATH; anything with a slash is a host path, shown only inside the mounts
+        visible = [t for t in asked if "/" not in t or _inside(t, prefixes)]
         prints = service.sandbox.executor.fingerprints([*visible, *known.values()])
         prints.update({t: f"{t}:not-visible" for t in asked if t not in visible})
         return {"fingerprints": prints, "tools": known, "confinement": service.sandbox.executor.confinement}

@@ -40,19 +40,21 @@ class Busy(Exception):
 
 class JobQueue:
     def __init__(self, run: Callable[[Job], JobResult], workers: int, capacity: int, metrics: Metrics, *,
-                 store_size: int = 8192, store_ttl_s: float = 900.0) -> None:
+                 store_size: int = 8192, store_ttl_s: float = 900.0, store_bytes: int = 256 << 20) -> None:
         self._run = run
         self.workers = workers
         self.capacity = capacity
         self.metrics = metrics
         self.store_size = store_size
         self.store_ttl_s = store_ttl_s
+        self.store_bytes = store_bytes  # the stored results' output and files together: a count alone lets a few
+        self._stored_bytes = 0          # jobs with 200 MB outputs each hold gigabytes for the ttl
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rtlgen-job")
         self._lock = threading.RLock()  # a done-callback may run in the submitting thread
         self._admitted = 0
         self._running = 0
         self._in_flight: dict[str, Future] = {}
-        self._done: OrderedDict[str, tuple[float, JobResult]] = OrderedDict()
+        self._done: OrderedDict[str, tuple[float, JobResult, int]] = OrderedDict()
         self._mean_s = 1.0  # moving average of a job's run time, for Retry-After
         metrics.depth = self.depth
 
@@ -134,17 +136,25 @@ class JobQueue:
             self._admitted -= 1
             if job_id is not None:
                 self._in_flight.pop(job_id, None)
-                if result is not None:
-                    self._done[job_id] = (time.monotonic(), result)
-                    while len(self._done) > self.store_size:
-                        self._done.popitem(last=False)
+                size = _result_bytes(result) if result is not None else 0
+                if result is not None and size <= self.store_bytes:  # a bigger one is not kept: a retry reruns it
+                    self._forget(job_id)
+                    self._done[job_id] = (time.monotonic(), result, size)
+                    self._stored_bytes += size
+                    while len(self._done) > self.store_size or self._stored_bytes > self.store_bytes:
+                        self._forget(next(iter(self._done)))
+
+    def _forget(self, job_id: str) -> None:
+        entry = self._done.pop(job_id, None)
+        if entry is not None:
+            self._stored_bytes -= entry[2]
 
     def _expire(self, now: float) -> None:
         while self._done:
-            first = next(iter(self._done.values()))
+            job_id, first = next(iter(self._done.items()))
             if now - first[0] <= self.store_ttl_s:
                 break
-            self._done.popitem(last=False)
+            self._forget(job_id)
 
     def _retry_after(self) -> int:
         waves = (self._admitted - self._running) / max(1, self.workers)
@@ -173,6 +183,11 @@ class QueuedExecutor(Executor):
 
     def fingerprints(self, tools):
         return self.inner.fingerprints(tools)
+
+
+def _result_bytes(result: JobResult) -> int:
+    """What keeping ``result`` costs, roughly: its steps' output and its files."""
+    return sum(len(s.stdout) + len(s.stderr) for s in result.steps) + sum(len(v) for v in result.outputs.values())
 
 
 __all__ = ["Busy", "JobQueue", "QueuedExecutor", "Source"]

@@ -50,6 +50,8 @@ def _label(value: Any, where: str) -> dict[str, str]:
             raise RequestError(400, f"{where} is not a JSON object: {exc.msg}") from None
         except RecursionError:
             raise RequestError(400, f"{where} is nested too deeply; send a flat JSON object") from None
+        except ValueError as exc:  # an integer of more than 4300 digits
+            raise RequestError(400, f"{where} holds a value JSON cannot read here: {str(exc)[:120]}") from None
     if not isinstance(value, dict):
         raise RequestError(400, f"{where} must be a JSON object with 'testbench' (and top, reference)")
     check_keys(value, LABEL_KEYS, where, required=("testbench",))

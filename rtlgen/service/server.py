@@ -45,6 +45,34 @@ def _free_socket_path(path: str) -> None:
     raise InputError(f"--uds {path}: another server is already listening there")
 
 
+def deadline_protocol(read_timeout_s: float):
+    """uvicorn's h11 protocol with a read deadline: a client that has not sent a whole request (headers and body)
+    within ``read_timeout_s`` of connecting, or of its previous answer, is disconnected. uvicorn has no such
+    timeout; without it one client holding thousands of half-sent requests uses up the server's sockets before
+    the bearer token is ever read. A request whose answer takes long (a slow job) is not affected."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class DeadlineH11Protocol(H11Protocol):
+        def connection_made(self, transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()
+
+        def _arm(self) -> None:
+            self.loop.call_later(read_timeout_s, self._deadline, self.cycle)
+
+        def _deadline(self, armed_with) -> None:
+            if self.transport.is_closing():
+                return
+            if self.cycle is armed_with or self.cycle.more_body:  # no new request yet, or its body still coming
+                self.transport.close()
+
+    return DeadlineH11Protocol
+
+
 def build_server(config: ServiceConfig):
     """A ``uvicorn.Server`` for ``config`` (not started); checks exposure and the socket path first."""
     import uvicorn
@@ -57,7 +85,7 @@ def build_server(config: ServiceConfig):
     app = create_app(config)
     kwargs = {"uds": config.uds} if config.uds else {"host": config.host, "port": config.port}
     uv = uvicorn.Config(app, log_level=config.log_level.value, access_log=False, lifespan="on",
-                        timeout_graceful_shutdown=30, **kwargs)
+                        timeout_graceful_shutdown=30, http=deadline_protocol(config.read_timeout_s), **kwargs)
     return uvicorn.Server(uv)
 
 
@@ -74,4 +102,4 @@ def serve(config: ServiceConfig) -> None:
             Path(config.uds).unlink(missing_ok=True)
 
 
-__all__ = ["build_server", "serve"]
+__all__ = ["build_server", "deadline_protocol", "serve"]

@@ -82,19 +82,26 @@ class ServiceConfig:
     result_store_size: int = field(default=8192, metadata=help_(
         "finished results kept by job id, so a client retrying after a disconnect is answered without a rerun"))
     result_store_ttl_s: float = field(default=900.0, metadata=help_("how long a finished result is kept by id"))
+    result_store_bytes: int = field(default=256 * 1024 * 1024, metadata=help_(
+        "output and files of the kept results together; the oldest go first, a larger one is not kept"))
+    read_timeout_s: float = field(default=30.0, metadata=help_(
+        "a client must send a request's headers and body within this many seconds of connecting (or of its last "
+        "answer); a slower one is cut off, so idle or trickling connections cannot hold the server's sockets"))
     log_level: LogLevel = field(default=LogLevel.WARNING, metadata=help_("uvicorn's log level"))
     sandbox: SandboxConfig = field(default_factory=SandboxConfig, metadata=help_(
         "the sandbox jobs run in (cache_dir: the server's result cache)"))
 
     def __post_init__(self) -> None:
         for name in ("max_body_bytes", "max_file_bytes", "max_jobs_per_request", "max_items_per_request",
-                     "queue_size", "result_store_size"):
+                     "queue_size", "result_store_size", "result_store_bytes"):
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be a positive integer, not {getattr(self, name)!r}")
         if self.workers is not None and not 1 <= self.workers <= 4096:
             raise InputError(f"workers must be between 1 and 4096, not {self.workers!r}")
         if not 0 <= self.port <= 65535:
             raise InputError(f"port must be between 0 and 65535, not {self.port!r}")
+        if not 0 < self.read_timeout_s <= 3600:
+            raise InputError(f"read_timeout_s must be between 0 and 3600, not {self.read_timeout_s!r}")
         if not 0 < self.job_timeout_s <= 86400:
             raise InputError(f"job_timeout_s must be between 0 and 86400, not {self.job_timeout_s!r}")
         for path in (*self.ro_paths, *self.rw_paths):
