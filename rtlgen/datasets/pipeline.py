@@ -212,7 +212,9 @@ def run_stage(stage: Stage, inputs: Sequence[Sample], path: Path, fingerprint: s
     """Resume or run ``stage`` over ``inputs``; its kept samples and its count."""
     state = stagefile.read(path)
     stagefile.start(path, stage.name, fingerprint, state)
-    pending = [s for s in _unique(inputs) if s.id not in state.done]
+    unique, repeated = _unique(inputs)
+    _drop_repeated(stage, repeated, path, state)
+    pending = [s for s in unique if s.id not in state.done]
     # a whole stage runs once even on empty input: a generator (families) makes samples from nothing
     batches = [pending] if stage.whole and (pending or not state.samples) else \
         [pending[i:i + batch_size] for i in range(0, len(pending), max(1, batch_size))]
@@ -277,14 +279,34 @@ def _checked(stage: Stage, outputs: Iterable) -> list[Sample | Dropped]:
     return out
 
 
-def _unique(samples: Sequence[Sample]) -> list[Sample]:
+def _unique(samples: Sequence[Sample]) -> tuple[list[Sample], list[Sample]]:
+    """(the first sample of each id, the later ones)."""
     seen: set[str] = set()
-    out = []
+    out, repeated = [], []
     for s in samples:
         if s.id not in seen:
             seen.add(s.id)
             out.append(s)
-    return out
+        else:
+            repeated.append(s)
+    return out, repeated
+
+
+_REPEATED_INPUT = "another input sample has this id; the first is kept"
+
+
+def _drop_repeated(stage: Stage, repeated: Sequence[Sample], path: Path, state) -> None:
+    """Count every input that repeats an earlier one's id as a drop, once (a resumed run finds them recorded)."""
+    recorded = Counter(d.id for d in state.drops if d.reason == DUPLICATE_ID and d.detail == _REPEATED_INPUT)
+    new = []
+    for s in repeated:
+        if recorded[s.id] > 0:
+            recorded[s.id] -= 1
+        else:
+            new.append(Dropped(s.id, stage.name, DUPLICATE_ID, _REPEATED_INPUT))
+    if new:
+        stagefile.append_batch(path, [], new, 0.0, state.blobs)
+        state.drops += new
 
 
 def _bar(total: int, initial: int, desc: str, progress: bool):

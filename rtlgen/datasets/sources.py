@@ -124,16 +124,31 @@ def _record(cfg: SourceConfig, row: Mapping, n: int, where: str) -> Sample:
     return Sample(id=f"{cfg.name}:{rid if rid not in (None, '') else n}", code=code, provenance=prov, meta=meta)
 
 
+MAX_RECORD_BYTES = 16 << 20  # one JSONL record: a file's code and its metadata; more is not a record
+
+
+def _lines(fh, limit: int) -> Iterator[bytes | None]:
+    """The file's lines; None for one longer than ``limit`` (read past in pieces, never held whole)."""
+    while raw := fh.readline(limit + 1):
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = fh.readline(1 << 20)
+            yield None
+        else:
+            yield raw
+
+
 def _list_jsonl(cfg: SourceConfig, path: Path) -> Iterator[Sample]:
     with path.open("rb") as fh:
-        for n, raw in enumerate(fh):
+        for n, raw in enumerate(_lines(fh, MAX_RECORD_BYTES)):
+            bad = f"a record over {MAX_RECORD_BYTES >> 20} MiB" if raw is None else "not a JSON object"
             try:
-                row = json.loads(raw)
-            except ValueError:
+                row = json.loads(raw) if raw is not None else None
+            except (ValueError, RecursionError):  # not JSON, a 4300-digit integer, nested too deeply
                 row = None
             if not isinstance(row, dict):
                 yield Sample(id=f"{cfg.name}:{n}", code="", provenance=Provenance(source=cfg.name),
-                             meta={"ingest": {"record": n, "bad": "not a JSON object"}})
+                             meta={"ingest": {"record": n, "bad": bad}})
                 continue
             yield _record(cfg, row, n, str(path))
 

@@ -50,33 +50,28 @@ def read(path: Path) -> StageState:
     good_end = 0
     with path.open("rb") as fh:
         offset = 0
-        for raw in fh:
+        for line_no, raw in enumerate(fh, 1):
             offset += len(raw)
             if not raw.endswith(b"\n"):
                 break  # a line cut by a kill
             try:
                 rec = json.loads(raw)
-            except ValueError:
+                if not isinstance(rec, dict):
+                    raise TypeError(f"a JSON {type(rec).__name__}, not a record")
+                _take(rec, state, pending_samples, pending_drops, pending_blobs)
+            except (ValueError, RecursionError, KeyError, TypeError, AttributeError) as exc:
+                if _done_line_follows(fh):  # a finished batch after it: damage, not a kill's torn tail
+                    raise InputError(f"{path}: line {line_no} is not a record this build wrote ({type(exc).__name__}: "
+                                     f"{str(exc)[:80]}); delete the file and the later NN-*.jsonl files to rebuild "
+                                     "from there") from None
                 break
             kind = rec.get("kind")
             if kind == "stage":
                 state.fingerprint = rec.get("fingerprint", "")
                 good_end = offset
-            elif kind == "blob":
-                pending_blobs[rec["sha"]] = rec["text"]
-            elif kind == "sample":
-                data = rec["sample"]
-                blobs = {**state.blobs, **pending_blobs}
-                data["deps"] = [blobs[d["blob"]] if isinstance(d, dict) else d for d in data.get("deps") or ()]
-                pending_samples.append(Sample.from_json(data))
-            elif kind == "drop":
-                pending_drops.append(Dropped(rec["id"], rec["stage"], rec["reason"], rec.get("detail", "")))
             elif kind == "done":
-                state.done.update(rec["ids"])
                 state.samples += pending_samples
                 state.drops += pending_drops
-                state.seconds += float(rec.get("seconds", 0.0))
-                state.batches += 1
                 state.blobs.update(pending_blobs)
                 pending_samples, pending_drops, pending_blobs = [], [], {}
                 good_end = offset
@@ -84,6 +79,38 @@ def read(path: Path) -> StageState:
         with path.open("r+b") as fh:
             fh.truncate(good_end)
     return state
+
+
+def _take(rec: dict, state: StageState, samples: list[Sample], drops: list[Dropped], blobs: dict[str, str]) -> None:
+    """Read one record into the pending batch (a done line into ``state``); raises on a malformed record."""
+    kind = rec.get("kind")
+    if kind == "stage":
+        if not isinstance(rec.get("fingerprint", ""), str):
+            raise TypeError("a fingerprint that is no text")
+    elif kind == "blob":
+        if not isinstance(rec["sha"], str) or not isinstance(rec["text"], str):
+            raise TypeError("a blob whose sha or text is no text")
+        blobs[rec["sha"]] = rec["text"]
+    elif kind == "sample":
+        data = dict(rec["sample"])
+        known = {**state.blobs, **blobs}
+        data["deps"] = [known[d["blob"]] if isinstance(d, dict) else d for d in data.get("deps") or ()]
+        samples.append(Sample.from_json(data))
+    elif kind == "drop":
+        drops.append(Dropped(str(rec["id"]), str(rec["stage"]), str(rec["reason"]), str(rec.get("detail", ""))))
+    elif kind == "done":
+        ids, seconds = rec["ids"], float(rec.get("seconds", 0.0))
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise TypeError("a done line whose ids are not a list of text")
+        state.done.update(ids)
+        state.seconds += seconds
+        state.batches += 1
+    else:
+        raise ValueError(f"an unknown record kind {str(kind)[:40]!r}")
+
+
+def _done_line_follows(fh) -> bool:
+    return any(b'"kind": "done"' in raw or b'"kind":"done"' in raw for raw in fh)
 
 
 def start(path: Path, stage: str, fingerprint: str, state: StageState) -> None:
