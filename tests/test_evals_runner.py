@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 import pytest
@@ -104,6 +105,17 @@ def test_resume_after_torn_write(tmp_path, shared):
     assert len(path.read_text().splitlines()) == 6 and third["pass_at_1"] == first["pass_at_1"]
     with pytest.raises(InputError, match="different evaluation"):
         run_eval(_config(tmp_path, shared, model="golden", samples=2, mode="strict"))
+    good = path.read_text()
+    for bad, why in (("{}", "no 'task_id'"), ('{"task_id": ["a"]}', "'task_id' is"),
+                     (json.dumps({**json.loads(lines[0]), "passed": "yes"}), "'passed' is 'yes', not bool")):
+        path.write_text(good + bad + "\n")
+        with pytest.raises(InputError, match=rf"results.jsonl:7: not a result this evaluation wrote \(.*{re.escape(why)}"):
+            run_eval(cfg)
+    from dataclasses import fields
+
+    from rtlgen.evals.results import _RESULT_TYPES, SampleResult
+
+    assert set(_RESULT_TYPES) == {f.name for f in fields(SampleResult)}
 
 
 class ScriptedBackend(ModelBackend):

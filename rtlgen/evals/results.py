@@ -78,8 +78,24 @@ class SampleResult:
 
     @classmethod
     def from_json(cls, data: dict) -> SampleResult:
-        names = cls.__dataclass_fields__.keys()
-        return cls(**{k: v for k, v in data.items() if k in names})
+        """A results.jsonl row; ``ValueError`` naming the field when one is missing or of the wrong type."""
+        values = {k: v for k, v in data.items() if k in _RESULT_TYPES}
+        for name, types in _RESULT_TYPES.items():
+            if name not in values:
+                if name in _RESULT_REQUIRED:
+                    raise ValueError(f"the result has no {name!r}")
+                continue
+            value = values[name]
+            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+                raise ValueError(f"{name!r} is {str(value)[:40]!r}, not {' or '.join(t.__name__ for t in types)}")
+        return cls(**values)
+
+
+_RESULT_REQUIRED = ("task_id", "sample", "extraction", "mode", "passed", "category", "code_sha")
+_RESULT_TYPES: dict[str, tuple[type, ...]] = {
+    "task_id": (str,), "sample": (int,), "extraction": (str,), "mode": (str,), "passed": (bool,), "category": (str,),
+    "code_sha": (str,), "mismatches": (int, type(None)), "samples": (int, type(None)), "detail": (str,),
+    "wall_s": (int, float), "cpu_s": (int, float), "cached": (bool,), "log_tail": (str,), "merged": (bool,)}
 
 
 @dataclass(frozen=True)

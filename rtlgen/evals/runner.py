@@ -240,8 +240,12 @@ def load_results(path: Path) -> dict[tuple[str, int, str], SampleResult]:
         return {}
     _repair_tail(path)
     done = {}
-    for _, row in read_jsonl(path, what="results file"):
-        res = SampleResult.from_json(row)
+    for lineno, row in read_jsonl(path, what="results file"):
+        try:
+            res = SampleResult.from_json(row)
+        except ValueError as exc:
+            raise InputError(f"{path}:{lineno}: not a result this evaluation wrote ({exc}); delete the line (its "
+                             "sample is judged again) or use a new --out") from None
         done[res.key()] = res
     return done
 
