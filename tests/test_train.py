@@ -190,6 +190,23 @@ def test_iterate_keeps_verified_and_resumes(work):
     assert samples.stat().st_mtime_ns == stamp  # round 1 was not redone
     assert [r["round"] for r in read_rounds(work / "iter")] == [1, 2]
     assert (Path(both[1]["adapter"]) / "adapter_config.json").is_file()
+    # damage is one line, never a silent rerun or a traceback: a round line, then a round's cached samples
+    log = work / "iter" / "rounds.jsonl"
+    good_log = log.read_bytes()
+    for bad in (b'{"round": 1}\n', b'{"round": true, "base": "x", "adapter": null}\n', b"\xff\xfe\n"):
+        log.write_bytes(bad + good_log)
+        with pytest.raises(InputError, match=r"rounds.jsonl:1 is not round 1"):
+            read_rounds(work / "iter")
+    log.write_bytes(good_log.splitlines(keepends=True)[0])  # round 2 runs again, from its cached samples
+    cached = work / "iter" / "round_2" / "samples.jsonl"
+    lines = cached.read_text().splitlines(keepends=True)
+    for damaged, needle in ((lines[:1], "rows of completions for 3 prompts"), (["[]\n", *lines[1:]], ":1 is not 2 comp")):
+        cached.write_text("".join(damaged))
+        with pytest.raises(InputError, match=needle):
+            run_iterate(load_config(IterateConfig, data={**_plain(cfg), "rounds": 2}))
+    cached.write_text("".join(lines))
+    with pytest.raises(InputError, match="sampled with another model, data or sampling settings"):
+        run_iterate(load_config(IterateConfig, data={**_plain(cfg), "rounds": 2, "sampling": {"k": 3}}))
 
 
 def test_iterate_from_previous_round_trains_on_its_model(work):

@@ -14,13 +14,15 @@ from its last checkpoint.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from rtlgen.config import write_resolved
+from rtlgen.config import to_plain, write_resolved
+from rtlgen.errors import InputError
 from rtlgen.llm.base import SamplingParams
 from rtlgen.train import data as data_mod
 from rtlgen.train.configs import EvalSettings, IterateConfig, Selection
@@ -36,18 +38,23 @@ def read_rounds(out: Path) -> list[dict]:
     path = out / LOG
     if not path.exists():
         return []
-    text = path.read_text()
-    if text and not text.endswith("\n"):
-        text = text[: text.rfind("\n") + 1]
-        path.write_text(text)
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        data = data[: data.rfind(b"\n") + 1]
+        path.write_bytes(data)
     rounds = []
-    for line in text.splitlines():
+    for lineno, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        if not line.strip():
+            continue
         try:
             row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict) and row.get("round") == len(rounds) + 1:
-            rounds.append(row)
+        except (ValueError, RecursionError):
+            row = None
+        if not (isinstance(row, dict) and type(row.get("round")) is int and row["round"] == len(rounds) + 1
+                and isinstance(row.get("base"), str) and isinstance(row.get("adapter"), str | None)):
+            raise InputError(f"{path}:{lineno} is not round {len(rounds) + 1} as this command writes it (round, base "
+                             "and adapter); delete that line and the ones after it to run those rounds again")
+        rounds.append(row)
     return rounds
 
 
@@ -59,9 +66,12 @@ def normalized(code: str) -> str:
 
 
 def sample(cfg: IterateConfig, base: str, adapter: str | None, rows: Sequence[dict], path: Path, seed: int) -> list:
-    """``k`` completions per row (cached in ``path``: a resumed round does not sample again)."""
+    """``k`` completions per row (cached in ``path``: a resumed round does not sample again, unless what it would
+    sample differs: ``path.key`` records the model, the prompts and the sampling settings)."""
+    key = json.dumps({"base": base, "adapter": adapter, "seed": seed, "sampling": to_plain(cfg.sampling),
+                      "prompts": hashlib.sha256(json.dumps([r["prompt"] for r in rows]).encode()).hexdigest()})
     if path.exists():
-        return [json.loads(line)["completions"] for line in path.read_text().splitlines()]
+        return _cached_samples(path, key, len(rows), cfg.sampling.k)
     from rtlgen.llm.registry import load_model
 
     settings = EvalSettings(batch_size=cfg.sampling.batch_size, max_new_tokens=cfg.sampling.max_new_tokens)
@@ -72,10 +82,31 @@ def sample(cfg: IterateConfig, base: str, adapter: str | None, rows: Sequence[di
     outs = backend.generate(prompts, params)
     backend.close()
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.with_suffix(".key").write_text(key)
     tmp = path.with_suffix(".tmp")
     tmp.write_text("".join(json.dumps({"completions": c}) + "\n" for c in outs))
     tmp.replace(path)
     return outs
+
+
+def _cached_samples(path: Path, key: str, n_rows: int, k: int) -> list:
+    """The completions a killed round sampled, if they are what this run would sample; else one line saying why."""
+    fix = f"delete {path} to sample this round again"
+    recorded = path.with_suffix(".key")
+    if recorded.exists() and recorded.read_text(errors="replace") != key:
+        raise InputError(f"{path} was sampled with another model, data or sampling settings; {fix}")
+    out = []
+    for lineno, line in enumerate(path.read_bytes().decode("utf-8", "replace").splitlines(), 1):
+        try:
+            comps = json.loads(line)["completions"]
+        except (ValueError, RecursionError, KeyError, TypeError):
+            comps = None
+        if not (isinstance(comps, list) and len(comps) == k and all(isinstance(c, str) for c in comps)):
+            raise InputError(f"{path}:{lineno} is not {k} completions as this round samples them; {fix}")
+        out.append(comps)
+    if len(out) != n_rows:
+        raise InputError(f"{path} has {len(out)} rows of completions for {n_rows} prompts; {fix}")
+    return out
 
 
 def verify(cfg: IterateConfig, rows: Sequence[dict], completions: Sequence[Sequence[str]]) -> list[list[str]]:
@@ -151,7 +182,8 @@ def _round(cfg: IterateConfig, r: int, rows: Sequence[dict], seed_rows: list[dic
     train_rows = list(seed_rows)
     for earlier in range(1, r + 1):
         path = out / f"round_{earlier}" / "verified.jsonl"
-        train_rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        if path.stat().st_size:  # a round may verify nothing
+            train_rows += data_mod.load_rows(path)
     record = {"round": r, "sampled": sum(len(c) for c in completions),
               "prompts_solved": sum(1 for codes in kept if codes), "kept": len(verified),
               "train_rows": len(train_rows), "base": model_base, "adapter": adapter}
