@@ -179,3 +179,12 @@ def test_lookups_the_design_resolves_itself_are_allowed():
     for decoy, use in decoys.items():
         check = check_dut(HDR + f"assign out = ~in; {decoy}\ninitial begin {use} end\nendmodule\n")
         assert any("in a scope around it" in p for p in check.forbidden), (decoy, check)
+
+
+def test_directives_after_an_escaped_name_with_a_quote_are_seen():
+    """``\\q"`` is an escaped identifier, not the start of a string that would hide what follows it."""
+    from rtlgen.sim.judge.static import directives
+
+    assert directives('wire \\q" ; `celldefine\nwire x; // `a\n"`b"') == ["celldefine"]
+    check = check_dut(HDR + 'wire \\q" ; `celldefine\nassign out = ~in;\nendmodule\n')
+    assert any("celldefine" in p for p in check.forbidden), check

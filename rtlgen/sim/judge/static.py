@@ -76,6 +76,9 @@ def directives(text: str) -> list[str]:
         skipped = skip_trivia(text, i)
         if skipped is not None:
             i = skipped
+        elif text[i] == "\\":  # an escaped identifier runs to white space: \q" is a name, not a string's start
+            while i < n and not text[i].isspace():
+                i += 1
         elif text[i] == "`":
             j = i + 1
             while j < n and (text[j].isalnum() or text[j] in "_$"):
