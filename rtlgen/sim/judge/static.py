@@ -95,16 +95,21 @@ class _Kind(enum.Enum):
 
     SUBROUTINE = "subroutine"  # a task or a function
     BLOCK = "block"  # a named block, a labelled statement or generate block
-    OTHER = "other"  # a variable, net, parameter, instance, type or module
+    OTHER = "other"  # a variable, net, parameter, instance or type
+    MODULE = "module"  # a module or interface definition: no lookup from inside the design reaches one by name
+    PACKAGE = "package"  # the only thing a name::... reference may start with
 
 
 _CALL = frozenset({_Kind.SUBROUTINE})
 _DISABLE = frozenset({_Kind.SUBROUTINE, _Kind.BLOCK})
-_ANY = frozenset(_Kind)
-_AS = {_CALL: " as a task or function", _DISABLE: " as a block, task or function", _ANY: ""}
+_DOTTED = frozenset({_Kind.SUBROUTINE, _Kind.BLOCK, _Kind.OTHER})
+_PACKAGED = frozenset({_Kind.PACKAGE})
+_AS = {_CALL: " as a task or function", _DISABLE: " as a block, task or function", _DOTTED: "",
+       _PACKAGED: " as a package"}
 # nodes that open a lexical scope; their names (a module's, a task's, a block's) belong to the scope around them
 _SCOPE_KINDS = {"ModuleDeclaration", "InterfaceDeclaration", "PackageDeclaration", "FunctionDeclaration",
-                "TaskDeclaration", "SequentialBlockStatement", "ParallelBlockStatement", "GenerateBlock"}
+                "TaskDeclaration", "SequentialBlockStatement", "ParallelBlockStatement", "GenerateBlock",
+                "ForLoopStatement", "ForeachLoopStatement"}  # a loop's own variables live in the loop
 # each item of a generate if/case/for is a scope of its own (genblkN), with or without begin/end
 _GENERATES = {"IfGenerate", "LoopGenerate"}
 _GENERATE_CLAUSES = {"ElseClause": "IfGenerate", "StandardCaseItem": "CaseGenerate", "DefaultCaseItem": "CaseGenerate"}
@@ -128,7 +133,7 @@ class _Scopes:
 
     parent: list[int] = field(default_factory=lambda: [-1])
     names: list[dict[str, set[_Kind]]] = field(default_factory=lambda: [{}])
-    imports: list[list[tuple[str, str]]] = field(default_factory=lambda: [[]])  # (package, item or "*") per scope
+    imports: list[list[tuple[str, str, int]]] = field(default_factory=lambda: [[]])  # (package, item or "*", offset)
     packages: dict[str, int] = field(default_factory=dict)  # package name -> its scope
     generated: set[int] = field(default_factory=set)  # scopes of generate items (genblkN)
 
@@ -144,16 +149,21 @@ class _Scopes:
     def _declares(self, scope: int, name: str, kinds: frozenset[_Kind]) -> bool:
         return bool(self.names[scope].get(name, set()) & kinds)
 
-    def resolves(self, scope: int, name: str, kinds: frozenset[_Kind]) -> bool:
-        """Whether ``name`` is declared as one of ``kinds`` in ``scope`` or a scope around it, or in a package one
-        of them imports it from. The simulator looks a call up by kind: a variable of the task's name does not
-        stop it reaching the bench's task; and a package's names are seen only where they are imported."""
+    def resolves(self, scope: int, name: str, kinds: frozenset[_Kind], at: int) -> bool:
+        """Whether ``name``, used at offset ``at``, is declared as one of ``kinds`` in ``scope`` or a scope around
+        it, or imported there from a package that declares it. As Icarus resolves: a call looks for a task or
+        function (a variable of the task's name does not stop it reaching the bench's task); an import counts
+        only before the use, a wildcard one only in a scope that declares nothing of the name and never at
+        compilation-unit level (Icarus 11 does not apply those inside modules)."""
         while scope >= 0:
             if self._declares(scope, name, kinds):
                 return True
-            for package, item in self.imports[scope]:
-                if item in ("*", name) and package in self.packages and \
-                        self._declares(self.packages[package], name, kinds):
+            declared_here = name in self.names[scope]
+            for package, item, offset in self.imports[scope]:
+                wildcard = item == "*"
+                if offset < at and item in ("*", name) and package in self.packages \
+                        and not (wildcard and (declared_here or scope == 0)) \
+                        and self._declares(self.packages[package], name, kinds):
                     return True
             scope = self.parent[scope]
         return False
@@ -164,7 +174,7 @@ class _Walk:
     scopes: _Scopes = field(default_factory=_Scopes)
     modules: set[str] = field(default_factory=set)
     insts: list[tuple[str, str]] = field(default_factory=list)  # (instantiated type, text)
-    uses: list[tuple[int, str, frozenset[_Kind], str]] = field(default_factory=list)  # (scope, name, kinds, problem)
+    uses: list[tuple[int, str, frozenset[_Kind], int, str]] = field(default_factory=list)  # scope, name, kinds, at, why
     forbidden: list[str] = field(default_factory=list)
 
 
@@ -177,9 +187,9 @@ def _walk(tree) -> _Walk:
     out = _Walk()
     stack: list[tuple[int, int]] = [(0, 1 << 62)]  # (scope, end offset)
 
-    def call(name: str, kinds: frozenset[_Kind], what: str) -> None:
-        out.uses.append((stack[-1][0], name, kinds, f"{what} '{name}', which the design does not declare{_AS[kinds]} "
-                         "in a scope around it (it would resolve upward, into the bench)"))
+    def call(name: str, kinds: frozenset[_Kind], what: str, at: int) -> None:
+        out.uses.append((stack[-1][0], name, kinds, at, f"{what} '{name}', which the design does not declare"
+                         f"{_AS[kinds]} in a scope around it (it would resolve upward, into the bench)"))
 
     def visit(node) -> bool:
         if not isinstance(node, syntax.SyntaxNode):
@@ -200,14 +210,16 @@ def _walk(tree) -> _Walk:
             stack.append((out.scopes.open(here), node.sourceRange.end.offset))
         elif name in _HEADER_KINDS:
             out.modules.add(node.name.valueText)
-            out.scopes.declare(0, node.name.valueText, _Kind.OTHER)
-            if name == "PackageHeader":
+            package = name == "PackageHeader"
+            out.scopes.declare(0, node.name.valueText, _Kind.PACKAGE if package else _Kind.MODULE)
+            if package:
                 out.scopes.packages[node.name.valueText] = here
         elif name == "PackageImportItem":
-            out.scopes.imports[here].append((node.package.valueText, node.item.valueText))
+            out.scopes.imports[here].append((node.package.valueText, node.item.valueText, start))
         elif kind in (sk.NamedBlockClause, sk.NamedLabel):
-            while owner in out.scopes.generated:  # a named generate block is seen from outside its construct
-                owner = out.scopes.parent[owner]
+            if getattr(node.parent, "kind", None) == sk.GenerateBlock:  # seen from outside its if/case/for
+                while owner in out.scopes.generated:
+                    owner = out.scopes.parent[owner]
             out.scopes.declare(owner, node.name.valueText, _Kind.BLOCK)
         elif kind == sk.FunctionPrototype and getattr(node.name, "kind", None) == sk.IdentifierName:
             out.scopes.declare(owner, node.name.identifier.valueText, _Kind.SUBROUTINE)
@@ -217,19 +229,21 @@ def _walk(tree) -> _Walk:
         elif name == "UdpDeclaration":
             out.modules.add(node.name.valueText)
         elif kind == sk.InvocationExpression and getattr(node.left, "kind", None) == sk.IdentifierName:
-            call(node.left.identifier.valueText, _CALL, "call of")
+            call(node.left.identifier.valueText, _CALL, "call of", start)
         elif kind == sk.ExpressionStatement and getattr(node.expr, "kind", None) == sk.IdentifierName:
-            call(node.expr.identifier.valueText, _CALL, "call of")  # a task enable without parentheses
+            call(node.expr.identifier.valueText, _CALL, "call of", start)  # a task enable without parentheses
         elif name == "DisableStatement" and getattr(node.name, "kind", None) == sk.IdentifierName:
-            call(node.name.identifier.valueText, _DISABLE, "disable of")
+            call(node.name.identifier.valueText, _DISABLE, "disable of", start)
         elif kind == sk.HierarchyInstantiation:
             out.insts.append((node.type.valueText, str(node).strip()[:80]))
         elif kind == sk.ScopedName:
-            left = node
+            left, separator = node, None
             while getattr(left, "kind", None) == sk.ScopedName:
-                left = left.left
+                left, separator = left.left, left.separator.kind.name
             if getattr(left, "kind", None) not in (sk.RootScope, sk.UnitScope):
-                call(left.getFirstToken().valueText, _ANY, "hierarchical reference through")
+                packaged = separator == "DoubleColon"
+                call(left.getFirstToken().valueText, _PACKAGED if packaged else _DOTTED,
+                     "reference to package" if packaged else "hierarchical reference through", start)
             else:
                 out.forbidden.append(_FORBIDDEN_KINDS[left.kind.name])
             return False  # inner ScopedNames share the same leftmost part
@@ -278,7 +292,7 @@ def check_design(text: str, top: str | None = None) -> StaticReport:
         if sysname.startswith("$") and sysname in ALLOWED_SYSTEM_NAMES:
             continue
         problems.append(f"{sysname} is not allowed in the design")
-    problems += [problem for scope, name, kinds, problem in walk.uses if not walk.scopes.resolves(scope, name, kinds)]
+    problems += [why for scope, name, kinds, at, why in walk.uses if not walk.scopes.resolves(scope, name, kinds, at)]
     for type_name, snippet in walk.insts:
         if type_name not in walk.modules:
             problems.append(f"instance of module '{type_name}', which the design does not define: {snippet}")
