@@ -272,6 +272,13 @@ def test_parameterised_and_arrayed_bench_instances_are_renamed(judge):
     names = _bench_names({"t.sv": "module tb; RefModule #(.W(4), .D(f(2))) r1 (); RefModule r2 [1:0] ();\n"
                                   "TopModule#(8)d(); endmodule\nmodule RefModule; endmodule\n"}, "TopModule")
     assert {"r1", "r2", "d"} <= names
+    # tasks, functions and named blocks too (defence in depth behind the static check), but not a name the bench
+    # also uses after a dot (a port of the design) or in a string (what it prints)
+    names = _bench_names({"t.sv": "module tb; task automatic clr; endtask function automatic [3:0] f(input x); "
+                                  "endfunction function void a; endfunction\ninitial begin : stim end "
+                                  "initial fork : y join TopModule dut(.a(1), .y()); initial $display(\"stim2 f\");"
+                                  "\nendmodule\n"}, "TopModule")
+    assert {"clr", "stim", "tb", "dut"} <= names and not names & {"a", "y", "f", "TopModule"}, names
     forge = ("module TopModule(input [3:0] a, output [3:0] y);\n"
              "  function automatic integer f(input integer ref0); f = ref0; endfunction\n"
              "  assign y = ref0.y; endmodule\n")

@@ -114,14 +114,31 @@ _INSTANCE = re.compile(r"\b(\w++)(?:" + _WS + "*+" + _PARAMS + _WS + "*+|" + _WS
                        + r"*+(?:\[[^\[\]]*+\]" + _WS + r"*+)*+\(")
 
 
+# a task's name, a named block's (begin : x, fork : x), a function's header up to its name: the scopes a call or a
+# dotted name from inside the design could reach by looking upward
+_SCOPE_NAME = re.compile(r"\btask" + _WS + r"++(?:(?:automatic|static)" + _WS + r"++)?+(\w++)"
+                         r"|\b(?:begin|fork)" + _WS + r"*+:" + _WS + r"*+(\w++)|\bfunction\b([^;(]{0,300}+)[;(]")
+_MEMBER = re.compile(r"\." + _WS + r"*+(\w++)")  # .port(...) and a.b: names of the design's side, kept as they are
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*+"')
+
+
 def _bench_names(files: dict[str, str], dut_top: str) -> set[str]:
-    """Modules the bench defines, and the instance names it gives them (upward lookups reach those).
-    One linear pass per file: a model-written bench (spec2rtl) is untrusted text too."""
+    """Modules the bench defines, the instance names it gives them, and its tasks, functions and named blocks:
+    what an upward lookup from the design could reach. Not renamed: a name the bench also uses after a dot (a
+    port of the design, a member) or inside a string (what it prints stays as it was). One linear pass per file:
+    a model-written bench (spec2rtl) is untrusted text too."""
     modules = {n for text in files.values() for n in re.findall(r"^[ \t]*+module[ \t\r\n]++(\w++)", text, re.M)}
     modules -= {dut_top}
     instances = {m.group(2) for text in files.values() for m in _INSTANCE.finditer(text)
                  if m.group(1) in modules or m.group(1) == dut_top}
-    return modules | instances
+    scopes = set()
+    for text in files.values():
+        for m in _SCOPE_NAME.finditer(text):
+            words = m.group(1) or m.group(2) or (re.findall(r"\w++", m.group(3) or "") or [""])[-1]
+            scopes.add(words)
+    kept = {n for text in files.values() for n in _MEMBER.findall(text)}
+    kept |= {w for text in files.values() for lit in _STRING.findall(text) for w in re.findall(r"\w++", lit)}
+    return modules | instances | (scopes - kept - {"", dut_top} - modules)
 
 
 _FEW_NAMES = 64  # up to this many, one regex of the names; beyond, a dict lookup per word (linear whatever they are)
