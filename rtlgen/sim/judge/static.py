@@ -45,6 +45,7 @@ _FORBIDDEN_KINDS = {
     "DPIExport": "DPI export", "ConfigDeclaration": "config", "FinalBlock": "final block",
     "ProceduralForceStatement": "force", "ProceduralReleaseStatement": "release", "DefParam": "defparam",
     "ProgramDeclaration": "program", "ClassDeclaration": "class", "CheckerDeclaration": "checker",
+    "ExternModuleDecl": "extern module", "ExternUdpDecl": "extern primitive",
 }
 _HEADER_KINDS = {"ModuleHeader", "PackageHeader", "InterfaceHeader", "ProgramHeader"}
 
@@ -220,6 +221,8 @@ def _walk(tree) -> _Walk:
             if getattr(node.parent, "kind", None) == sk.GenerateBlock:  # seen from outside its if/case/for
                 while owner in out.scopes.generated:
                     owner = out.scopes.parent[owner]
+                if not len(node.parent.members):  # Verilator drops an empty generate block: no scope to find
+                    return True
             out.scopes.declare(owner, node.name.valueText, _Kind.BLOCK)
         elif kind == sk.FunctionPrototype and getattr(node.name, "kind", None) == sk.IdentifierName:
             out.scopes.declare(owner, node.name.identifier.valueText, _Kind.SUBROUTINE)
@@ -247,6 +250,12 @@ def _walk(tree) -> _Walk:
             else:
                 out.forbidden.append(_FORBIDDEN_KINDS[left.kind.name])
             return False  # inner ScopedNames share the same leftmost part
+        elif kind == sk.MemberAccessExpression:  # (a).b: Verilator reads it as the dotted name a.b
+            left = node.left
+            while getattr(left, "kind", None) == sk.ParenthesizedExpression:
+                left = left.expression
+            if getattr(left, "kind", None) in (sk.IdentifierName, sk.IdentifierSelectName):
+                call(left.getFirstToken().valueText, _DOTTED, "hierarchical reference through", start)
         elif kind == sk.SystemName:
             out.forbidden.append(node.systemIdentifier.valueText)
         if name in _FORBIDDEN_KINDS:
