@@ -25,10 +25,10 @@ directive are already resolved, so slang sees the bytes the simulator will compi
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
 from rtlgen.sim.judge.lexing import skip_trivia
+from rtlgen.sim.judge.scopes import AS_WHAT, CALL, DISABLE, DOTTED, PACKAGED, SCOPE_KINDS, Kind, Scopes, generate_item
 
 ALLOWED_SYSTEM_NAMES = frozenset("""
 $display $displayb $displayh $displayo $write $writeb $writeh $writeo $strobe $strobeb $strobeh $strobeo
@@ -91,91 +91,12 @@ def directives(text: str) -> list[str]:
     return found
 
 
-class _Kind(enum.Enum):
-    """What a declared name is, as far as resolving a call or a dotted name needs to know."""
-
-    SUBROUTINE = "subroutine"  # a task or a function
-    BLOCK = "block"  # a named block, a labelled statement or generate block
-    OTHER = "other"  # a variable, net, parameter, instance or type
-    MODULE = "module"  # a module or interface definition: no lookup from inside the design reaches one by name
-    PACKAGE = "package"  # the only thing a name::... reference may start with
-
-
-_CALL = frozenset({_Kind.SUBROUTINE})
-_DISABLE = frozenset({_Kind.SUBROUTINE, _Kind.BLOCK})
-_DOTTED = frozenset({_Kind.SUBROUTINE, _Kind.BLOCK, _Kind.OTHER})
-_PACKAGED = frozenset({_Kind.PACKAGE})
-_AS = {_CALL: " as a task or function", _DISABLE: " as a block, task or function", _DOTTED: "",
-       _PACKAGED: " as a package"}
-# nodes that open a lexical scope; their names (a module's, a task's, a block's) belong to the scope around them
-_SCOPE_KINDS = {"ModuleDeclaration", "InterfaceDeclaration", "PackageDeclaration", "FunctionDeclaration",
-                "TaskDeclaration", "SequentialBlockStatement", "ParallelBlockStatement", "GenerateBlock",
-                "ForLoopStatement", "ForeachLoopStatement"}  # a loop's own variables live in the loop
-# each item of a generate if/case/for is a scope of its own (genblkN), with or without begin/end
-_GENERATES = {"IfGenerate", "LoopGenerate"}
-_GENERATE_CLAUSES = {"ElseClause": "IfGenerate", "StandardCaseItem": "CaseGenerate", "DefaultCaseItem": "CaseGenerate"}
-
-
-def _generate_item(node) -> bool:
-    parent = node.parent
-    if parent is None:
-        return False
-    kind = parent.kind.name
-    if kind in _GENERATES:
-        return True
-    outer = _GENERATE_CLAUSES.get(kind)
-    return outer is not None and parent.parent is not None and parent.parent.kind.name == outer
-
-
-@dataclass
-class _Scopes:
-    """The design's lexical scopes: scope 0 is the compilation unit (modules, packages and what they declare:
-    nothing there can reach the bench), every other one a module, task, function, block or generate block."""
-
-    parent: list[int] = field(default_factory=lambda: [-1])
-    names: list[dict[str, set[_Kind]]] = field(default_factory=lambda: [{}])
-    imports: list[list[tuple[str, str, int]]] = field(default_factory=lambda: [[]])  # (package, item or "*", offset)
-    packages: dict[str, int] = field(default_factory=dict)  # package name -> its scope
-    generated: set[int] = field(default_factory=set)  # scopes of generate items (genblkN)
-
-    def open(self, parent: int) -> int:
-        self.parent.append(parent)
-        self.names.append({})
-        self.imports.append([])
-        return len(self.parent) - 1
-
-    def declare(self, scope: int, name: str, kind: _Kind) -> None:
-        self.names[scope].setdefault(name, set()).add(kind)
-
-    def _declares(self, scope: int, name: str, kinds: frozenset[_Kind]) -> bool:
-        return bool(self.names[scope].get(name, set()) & kinds)
-
-    def resolves(self, scope: int, name: str, kinds: frozenset[_Kind], at: int) -> bool:
-        """Whether ``name``, used at offset ``at``, is declared as one of ``kinds`` in ``scope`` or a scope around
-        it, or imported there from a package that declares it. As Icarus resolves: a call looks for a task or
-        function (a variable of the task's name does not stop it reaching the bench's task); an import counts
-        only before the use, a wildcard one only in a scope that declares nothing of the name and never at
-        compilation-unit level (Icarus 11 does not apply those inside modules)."""
-        while scope >= 0:
-            if self._declares(scope, name, kinds):
-                return True
-            declared_here = name in self.names[scope]
-            for package, item, offset in self.imports[scope]:
-                wildcard = item == "*"
-                if offset < at and item in ("*", name) and package in self.packages \
-                        and not (wildcard and (declared_here or scope == 0)) \
-                        and self._declares(self.packages[package], name, kinds):
-                    return True
-            scope = self.parent[scope]
-        return False
-
-
 @dataclass
 class _Walk:
-    scopes: _Scopes = field(default_factory=_Scopes)
+    scopes: Scopes = field(default_factory=Scopes)
     modules: set[str] = field(default_factory=set)
     insts: list[tuple[str, str]] = field(default_factory=list)  # (instantiated type, text)
-    uses: list[tuple[int, str, frozenset[_Kind], int, str]] = field(default_factory=list)  # scope, name, kinds, at, why
+    uses: list[tuple[int, str, frozenset[Kind], int, str]] = field(default_factory=list)  # scope, name, kinds, at, why
     forbidden: list[str] = field(default_factory=list)
 
 
@@ -188,9 +109,9 @@ def _walk(tree) -> _Walk:
     out = _Walk()
     stack: list[tuple[int, int]] = [(0, 1 << 62)]  # (scope, end offset)
 
-    def call(name: str, kinds: frozenset[_Kind], what: str, at: int) -> None:
+    def call(name: str, kinds: frozenset[Kind], what: str, at: int) -> None:
         out.uses.append((stack[-1][0], name, kinds, at, f"{what} '{name}', which the design does not declare"
-                         f"{_AS[kinds]} in a scope around it (it would resolve upward, into the bench)"))
+                         f"{AS_WHAT[kinds]} in a scope around it (it would resolve upward, into the bench)"))
 
     def visit(node) -> bool:
         if not isinstance(node, syntax.SyntaxNode):
@@ -201,18 +122,18 @@ def _walk(tree) -> _Walk:
         while start >= stack[-1][1]:
             stack.pop()
         here = stack[-1][0]
-        if _generate_item(node):
+        if generate_item(node):
             here = out.scopes.open(here)
             out.scopes.generated.add(here)
             stack.append((here, node.sourceRange.end.offset))
         # a block's label and a task's name belong to the scope around the one their parent opened
-        owner = out.scopes.parent[here] if here and getattr(node.parent, "kind", sk.Unknown).name in _SCOPE_KINDS else here
-        if name in _SCOPE_KINDS:
+        owner = out.scopes.parent[here] if here and getattr(node.parent, "kind", sk.Unknown).name in SCOPE_KINDS else here
+        if name in SCOPE_KINDS:
             stack.append((out.scopes.open(here), node.sourceRange.end.offset))
         elif name in _HEADER_KINDS:
             out.modules.add(node.name.valueText)
             package = name == "PackageHeader"
-            out.scopes.declare(0, node.name.valueText, _Kind.PACKAGE if package else _Kind.MODULE)
+            out.scopes.declare(0, node.name.valueText, Kind.PACKAGE if package else Kind.MODULE)
             if package:
                 out.scopes.packages[node.name.valueText] = here
         elif name == "PackageImportItem":
@@ -223,20 +144,20 @@ def _walk(tree) -> _Walk:
                     owner = out.scopes.parent[owner]
                 if not len(node.parent.members):  # Verilator drops an empty generate block: no scope to find
                     return True
-            out.scopes.declare(owner, node.name.valueText, _Kind.BLOCK)
+            out.scopes.declare(owner, node.name.valueText, Kind.BLOCK)
         elif kind == sk.FunctionPrototype and getattr(node.name, "kind", None) == sk.IdentifierName:
-            out.scopes.declare(owner, node.name.identifier.valueText, _Kind.SUBROUTINE)
+            out.scopes.declare(owner, node.name.identifier.valueText, Kind.SUBROUTINE)
         elif kind in (sk.Declarator, sk.InstanceName) or name == "TypedefDeclaration":
             if getattr(node.parent, "kind", None) != sk.StructUnionMember:  # a field names no scope: s.stim is s's
-                out.scopes.declare(here, node.name.valueText, _Kind.OTHER)
+                out.scopes.declare(here, node.name.valueText, Kind.OTHER)
         elif name == "UdpDeclaration":
             out.modules.add(node.name.valueText)
         elif kind == sk.InvocationExpression and getattr(node.left, "kind", None) == sk.IdentifierName:
-            call(node.left.identifier.valueText, _CALL, "call of", start)
+            call(node.left.identifier.valueText, CALL, "call of", start)
         elif kind == sk.ExpressionStatement and getattr(node.expr, "kind", None) == sk.IdentifierName:
-            call(node.expr.identifier.valueText, _CALL, "call of", start)  # a task enable without parentheses
+            call(node.expr.identifier.valueText, CALL, "call of", start)  # a task enable without parentheses
         elif name == "DisableStatement" and getattr(node.name, "kind", None) == sk.IdentifierName:
-            call(node.name.identifier.valueText, _DISABLE, "disable of", start)
+            call(node.name.identifier.valueText, DISABLE, "disable of", start)
         elif kind == sk.HierarchyInstantiation:
             out.insts.append((node.type.valueText, str(node).strip()[:80]))
         elif kind == sk.ScopedName:
@@ -245,7 +166,7 @@ def _walk(tree) -> _Walk:
                 left, separator = left.left, left.separator.kind.name
             if getattr(left, "kind", None) not in (sk.RootScope, sk.UnitScope):
                 packaged = separator == "DoubleColon"
-                call(left.getFirstToken().valueText, _PACKAGED if packaged else _DOTTED,
+                call(left.getFirstToken().valueText, PACKAGED if packaged else DOTTED,
                      "reference to package" if packaged else "hierarchical reference through", start)
             else:
                 out.forbidden.append(_FORBIDDEN_KINDS[left.kind.name])
@@ -255,7 +176,7 @@ def _walk(tree) -> _Walk:
             while getattr(left, "kind", None) == sk.ParenthesizedExpression:
                 left = left.expression
             if getattr(left, "kind", None) in (sk.IdentifierName, sk.IdentifierSelectName):
-                call(left.getFirstToken().valueText, _DOTTED, "hierarchical reference through", start)
+                call(left.getFirstToken().valueText, DOTTED, "hierarchical reference through", start)
         elif kind == sk.SystemName:
             out.forbidden.append(node.systemIdentifier.valueText)
         if name in _FORBIDDEN_KINDS:
