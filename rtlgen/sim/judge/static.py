@@ -10,14 +10,13 @@ directive are already resolved, so slang sees the bytes the simulator will compi
   shares (``$random`` and friends draw from the bench's global random stream; ``$time`` lets a design
   replay memorised answers; ``$timeformat`` and ``$monitor`` are global), or runs C (Verilator's ``$c``);
 * no ``$root``/``$unit``, ``bind``, configs, DPI, ``final`` blocks, ``force``/``release``, ``defparam``,
-  programs, classes, checkers;
+  programs, classes, checkers, extern modules;
 * no dotted name whose first part, and no call or ``disable`` of a name, that the design does not declare
   in a scope around the use (Verilog resolves those upward through the instance tree, into the bench):
   scopes as the simulator sees them, so a decoy declared elsewhere (another module, another function's
   argument) does not count, and a call counts only a task or function of its name (Icarus passes over a
   variable of the name and reaches the bench's task; the scope model is ``rtlgen.sim.judge.scopes``); no
-  instance of a module it does not define
-  (``RefModule``);
+  instance of a module it does not define (``RefModule``);
 * the top module's port directions agree with the reference's, when there is one, and no ``inout``:
   a design that drives its inputs could drive the reference's inputs to x and make every bit a don't-care.
 
