@@ -104,3 +104,20 @@ def test_testbench_gates_area_delay_credit():
     values = reward(["p", "p"], [RIPPLE, WRONG], reference=[REF, REF], testbench=[ADD_TB, ADD_TB])
     assert values[0] is not None and values[0] > 0
     assert values[1] == 0.0 and "fails its testbench" in reward.last_details[1]["reason"]
+
+
+def test_logic_hidden_in_async_set_reset_pins_is_counted():
+    """A design computing its function into the set/reset pins of flops whose set or reset is always active is
+    equivalent, but its logic is not free: set/reset pins stay outputs of the cut, so the cone is measured and
+    the flops add their area (before, this design scored 18.8x the reference)."""
+    hidden = ("module add(input [7:0] a, input [7:0] b, output [8:0] y);\n  wire [8:0] s = a + b;\n"
+              "  wire [8:0] r = ~s;\n  reg [8:0] q;\n  genvar i;\n  generate for (i = 0; i < 9; i = i + 1) begin : g\n"
+              "    always @(posedge a[0] or posedge s[i] or posedge r[i])\n"
+              "      if (s[i]) q[i] <= 1'b1; else if (r[i]) q[i] <= 1'b0; else q[i] <= b[1];\n"
+              "  end endgenerate\n  assign y = q;\nendmodule\n")
+    reward = AreaDelayReward(failure_value=-1.0)
+    try:
+        value = reward(["p"], [hidden], reference=[REF])[0]
+    finally:
+        reward.close()
+    assert value is not None and 0 < value < 1.0, (value, reward.last_details)

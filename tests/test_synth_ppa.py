@@ -68,13 +68,13 @@ def test_sequential_cells_of_a_liberty(tmp_path):
     assert cells.latches["N"].enable == "GATE_N" and cells.latches["P"].q == "Q"
     assert cells.register_names == {"DFF", "DFFR", "LATN", "LATP_BIG", "LATP", "LATR"}
     assert cells.latch_names == {"LATN", "LATP_BIG", "LATP", "LATR"}
-    assert cells.control_pins == {"CLK", "RESET_B", "GATE_N", "G", "R"}
+    assert cells.clock_pins == {"CLK", "GATE_N", "G"}  # RESET_B and R (async clear) stay outputs of the cut
     text = latch_techmap(cells.latches)
     assert "module \\$_DLATCH_N_" in text and "\\LATN _TECHMAP_REPLACE_ (.GATE_N(E), .D(D), .Q(Q));" in text
     assert legalize_args(cells.latches) == "-cell $_DLATCH_N_ x -cell $_DLATCH_P_ x"
 
 
-def test_script_cuts_registers_and_drops_control_pins(tmp_path):
+def test_script_cuts_registers_and_drops_clock_pins(tmp_path):
     lib = tmp_path / "mini.lib"
     lib.write_text(MINI_LIB)
     script = yosys_script("counter", str(lib), False, sequential_cells(lib), "rtlgen_regabc")
@@ -82,8 +82,7 @@ def test_script_cuts_registers_and_drops_control_pins(tmp_path):
     assert lines[0].endswith("-nopp design.sv") and "hierarchy -check -top counter" in lines
     assert lines.index(f"dfflibmap -liberty {lib}") < lines.index(f"tee -q -o seq.txt stat -liberty {lib}")
     assert "expose -evert t:* t:$* %d" in lines and lines[-1] == "write_aiger -symbols -zinit cut.aig"
-    assert "delete -port w:rtlgen_regabc_*.CLK w:rtlgen_regabc_*.G w:rtlgen_regabc_*.GATE_N " \
-           "w:rtlgen_regabc_*.R w:rtlgen_regabc_*.RESET_B" in lines
+    assert "delete -port w:rtlgen_regabc_*.CLK w:rtlgen_regabc_*.G w:rtlgen_regabc_*.GATE_N" in lines
     assert "hierarchy -check -auto-top" in yosys_script(None, str(lib), True, sequential_cells(lib), "t")
 
 

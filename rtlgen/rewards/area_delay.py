@@ -158,7 +158,7 @@ class AreaDelayReward(Reward):
                       sandbox=self._sandbox(), timeout_s=self.timeout_s)
 
     def _reference(self, text: str) -> _Reference:
-        key = hashlib.sha256(text.encode()).hexdigest()
+        key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         if key not in self._refs:
             elab = self._elaborate(text, self.top)
             ref = _Reference(elab, None, f"reference {elab.status.value}: {elab.reason}" if not elab.ok else "", text)
@@ -176,7 +176,7 @@ class AreaDelayReward(Reward):
         return self._refs[key]
 
     def _reference_ppa(self, ref: _Reference) -> PPA:
-        key = hashlib.sha256(ref.text.encode()).hexdigest()
+        key = hashlib.sha256(ref.text.encode("utf-8", "surrogatepass")).hexdigest()
         if key not in self._ref_ppa:
             self._ref_ppa[key] = self._ppa(ref.text, ref.elab.top)
         return self._ref_ppa[key]

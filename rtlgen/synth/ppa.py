@@ -12,8 +12,9 @@ logic) ``; techmap; opt -fast; setundef -zero`` (the front end of ``synth qor``)
 them; enables and sync resets become logic; an async load, a reset to a signal, becomes a set/reset
 flop and logic); latches become the library's D-latch cells (``rtlgen.synth.seqcells``). ``stat
 -liberty`` gives the sequential area. Then the registers are cut out (``expose -evert``): each Q
-becomes a primary input and each D a primary output of the remaining logic; clock, latch-enable and
-async set/reset pins are not outputs, so logic that only feeds them (a clock inverter) is not counted.
+becomes a primary input and each D a primary output of the remaining logic; clock and latch-enable pins
+are not outputs, so logic that only feeds them (a clock inverter) is not counted; async set/reset pins are
+(``rtlgen.synth.seqcells``: logic hidden in them would otherwise be free).
 That logic goes to yosys-abc as AIGER, through the same commands as ``AbcSession.evaluate``:
 ``read_lib; read; strash; RECIPE; print_stats; map; topo; stime``. ``comb_area`` is ABC's mapped
 area, ``area`` = comb + seq, ``adp`` = area x delay.
@@ -115,7 +116,7 @@ def yosys_script(top: str | None, liberty: str, preprocess: bool, cells: Sequent
     latches = []
     if cells.latches:  # else latches stay internal cells and the result says they were not mapped
         latches = [f"dfflegalize {legalize_args(cells.latches)} t:$_DLATCH*", "techmap -map latches.v t:$_DLATCH*"]
-    control = " ".join(f"w:{tag}_*.{pin}" for pin in sorted(cells.control_pins))
+    control = " ".join(f"w:{tag}_*.{pin}" for pin in sorted(cells.clock_pins))
     return "\n".join([
         f"read_verilog {READ_FLAGS}{'' if preprocess else ' -nopp'} design.sv",
         "tee -q -o modules.txt ls",  # tells a missing top from other elaboration errors

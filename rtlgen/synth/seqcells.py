@@ -2,7 +2,7 @@
 
     lib = sequential_cells(liberty)     # once per file version (cached)
     lib.latches                         # {"P": LatchCell, "N": LatchCell}: smallest plain D latch per polarity
-    lib.control_pins                    # clock, enable and async set/reset pin names: not timed as data
+    lib.clock_pins                      # clock and latch-enable pin names: not timed as data
     latch_techmap(lib.latches)          # Verilog for ``techmap -map``: $_DLATCH_P_/$_DLATCH_N_ -> those cells
 
 Yosys 0.23's ``dfflibmap`` maps flip-flops only, so the flow first lets ``dfflegalize`` turn every
@@ -12,9 +12,11 @@ enable input, no clear/preset and an output that is the latch state are used. ``
 skipped, and so are sky130's ``lpflow_`` power-management cells (an input-isolation latch among them),
 which OpenLane keeps out of synthesis.
 
-``control_pins`` names every pin that appears in a ``clocked_on``, ``enable``, ``clear`` or ``preset``
-of an ``ff``/``latch`` group and in no ``next_state``/``data_in``: the flow cuts registers out of the
-logic and times only their data pins. The liberty is a trusted configuration file, read here with a
+``clock_pins`` names every pin that appears in a ``clocked_on`` or ``enable`` of an ``ff``/``latch`` group
+and in no ``next_state``/``data_in``: the flow cuts registers out of the logic and drops only those pins.
+Async ``clear``/``preset`` pins stay outputs of the cut, so the logic driving them is counted and timed: a
+design could otherwise compute its whole function into the set/reset pins of flops whose set or reset is
+always active and have that logic measured as free. The liberty is a trusted configuration file, read here with a
 few patterns rather than a full parser.
 """
 
@@ -36,7 +38,7 @@ _PIN = re.compile(r"\bpin\s*\(\s*\"?(\w+)\"?\s*\)\s*\{")
 _ATTR = r"\b{}\s*:\s*\"?([^\";]+?)\"?\s*;"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_CONTROL_ATTRS = ("clocked_on", "enable", "clear", "preset")
+_CLOCK_ATTRS = ("clocked_on", "enable")
 _DATA_ATTRS = ("next_state", "data_in")
 
 
@@ -57,7 +59,7 @@ class SequentialCells:
     latches: dict[str, LatchCell]  # plain latch per polarity, smallest area first
     latch_names: frozenset[str]  # every cell with a latch group (to count latch bits apart from flops)
     register_names: frozenset[str]  # every cell with an ff or latch group
-    control_pins: frozenset[str]  # clock/enable/async pins of any ff or latch cell
+    clock_pins: frozenset[str]  # clock/enable pins of any ff or latch cell (async set/reset pins are not among them)
 
 
 def _attr(name: str, text: str) -> str | None:
@@ -124,7 +126,7 @@ def _scan(path: str, _version: tuple[int, int]) -> SequentialCells:
             i = bisect.bisect_right(starts, g.start()) - 1
             if i >= 0 and (i not in states or g.start() < states[i][1].start()):
                 states[i] = (kind, g)
-            for attr in _CONTROL_ATTRS:
+            for attr in _CLOCK_ATTRS:
                 control.update(_WORD.findall(_attr(attr, g.group(2)) or ""))
             for attr in _DATA_ATTRS:
                 data.update(_WORD.findall(_attr(attr, g.group(2)) or ""))
