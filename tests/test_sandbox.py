@@ -311,3 +311,18 @@ def test_batch_results_match_single_runs(sandbox):
     single = [sandbox.executor.run(j) for j in jobs]
     for b, s in zip(batched, single, strict=True):
         assert (b.exit_code, b.stdout, b.stderr, b.killed_by) == (s.exit_code, s.stdout, s.stderr, s.killed_by)
+
+
+def test_links_a_step_plants_are_not_followed_between_steps(sandbox, tmp_path):
+    """Between unfused steps (a step with stdin) the runner, on the host and maybe as root, makes binaries
+    executable and copies feeds: a link a step left (``bin -> host file``) must not carry that chmod or copy to
+    the host's file."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("host secret\n")
+    secret.chmod(0o600)
+    plant = Step(("/usr/bin/sh", "-c", f"ln -s {secret} bin; ln -s {secret} src"))
+    read = Step(("/usr/bin/sh", "-c", "cat fed 2>/dev/null; echo done"), stdin=b"", exec_only=("bin",),
+                feeds=(("fed", "src"),))
+    res = sandbox.run(Job(steps=(plant, read), limits=Limits(wall_s=10)))
+    assert res.steps[-1].stdout == "done\n", res.steps[-1]
+    assert (secret.stat().st_mode & 0o777) == 0o600

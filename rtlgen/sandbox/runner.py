@@ -306,19 +306,11 @@ class LocalExecutor(Executor):
     def _collect(self, job_dir: Path, names: tuple[str, ...]) -> dict[str, bytes]:
         """Read requested outputs without following links the job may have planted."""
         outputs: dict[str, bytes] = {}
-        root = os.path.realpath(job_dir)
         for name in names:
-            path = os.path.join(root, name)
-            if os.path.realpath(os.path.dirname(path)) != os.path.dirname(os.path.realpath(path)) or \
-                    not os.path.realpath(path).startswith(root + os.sep):
+            fd = _open_job_file(job_dir, name)
+            if fd is None:
                 continue
             try:
-                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            except OSError:
-                continue
-            try:
-                if not stat.S_ISREG(os.fstat(fd).st_mode):
-                    continue
                 with os.fdopen(fd, "rb", closefd=False) as fh:
                     outputs[name] = fh.read(_MAX_OUTPUT_FILE)
             finally:
@@ -326,18 +318,58 @@ class LocalExecutor(Executor):
         return outputs
 
 
+def _open_job_file(job_dir: Path, name: str) -> int | None:
+    """A read-only descriptor of the regular file ``name`` inside ``job_dir``, or None: a step of the job may have
+    planted links (``out.bin -> /etc/shadow``), and whatever runs here runs on the host, as root perhaps. The
+    folders on the way must resolve inside the job dir and the file itself is opened without following a link."""
+    root = os.path.realpath(job_dir)
+    path = os.path.join(root, name)
+    if os.path.realpath(os.path.dirname(path)) != os.path.dirname(os.path.realpath(path)) or \
+            not os.path.realpath(path).startswith(root + os.sep):
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
+
+
 def _prepare_unfused(job_dir: Path, step: Step) -> None:
     """Feeds and execute-only binaries when the steps are not fused (not root, or a step with stdin): without
-    a trusted driver of another uid a feed becomes a plain copy, so the secret keeping needs root."""
+    a trusted driver of another uid a feed becomes a plain copy, so the secret keeping needs root. Earlier
+    steps ran the job's code in this folder: nothing here follows a link they may have left (a chmod or copy
+    through ``binary -> /etc/shadow`` would act on the host's file)."""
     for fifo, source in step.feeds:
         target = job_dir / fifo
-        if target.is_fifo():
+        if os.path.lexists(target):
             target.unlink()
-        if (job_dir / source).is_file():
-            shutil.copyfile(job_dir / source, target)
+        fd = _open_job_file(job_dir, source)
+        if fd is None:
+            continue
+        try:
+            if _parent_inside(job_dir, fifo):
+                out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+                with os.fdopen(fd, "rb", closefd=False) as src, os.fdopen(out, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        finally:
+            os.close(fd)
     for path in step.exec_only:
-        if (job_dir / path).exists():
-            (job_dir / path).chmod(0o755)
+        fd = _open_job_file(job_dir, path)
+        if fd is not None:
+            try:
+                os.fchmod(fd, 0o755)
+            finally:
+                os.close(fd)
+
+
+def _parent_inside(job_dir: Path, name: str) -> bool:
+    """Whether the folder ``name`` would be created in resolves inside ``job_dir``."""
+    root = os.path.realpath(job_dir)
+    parent = os.path.realpath(os.path.dirname(os.path.join(root, name)))
+    return parent == root or parent.startswith(root + os.sep)
 
 
 def _text(data: bytes) -> str:
