@@ -302,6 +302,10 @@ def test_same_program_judged_once(judge):
     from rtlgen.sim.judge.lexing import normalize
 
     assert normalize("wire \\a/*x*/b ;") != normalize("wire \\a/*y*/b ;")
+    # a vertical tab is part of an escaped name to Icarus (\q<VT>=1'b0,y is one name): never merged with a space
+    vt = "module TopModule(input [3:0] a, output [3:0] y);\n  wire \\q ;\n  assign \\q{}=1'b0,y = ~a;\nendmodule\n"
+    spaced, tabbed = judge.judge_many([(vt.format(" "), BENCH), (vt.format("\x0b"), BENCH)])
+    assert spaced.passed and not tabbed.passed and not tabbed.merged, (spaced, tabbed)
     assert normalize("a  =\n b; // c") == normalize("a = /* d */ b;")
 
 

@@ -52,9 +52,13 @@ def next_code(text: str, i: int) -> int:
     return len(text)
 
 
+# Only what every simulator takes as white space: Python's \s also takes a vertical tab, which to Icarus is part of
+# an escaped name (\q<VT>=1'b0,y is one identifier, not \q =1'b0,y). Anything rarer stays as it is (two designs
+# differing there are simply not merged).
+_WHITE = " \t\n\r"
 # an escaped identifier (a backslash, then anything up to white space: \a/*b is one name, not a comment) or trivia
-_VERBATIM_OR_TRIVIA = re.compile(r"\\\S*+|" + TRIVIA)
-_SPACE = re.compile(r"\s++")
+_VERBATIM_OR_TRIVIA = re.compile(r"\\[^" + _WHITE + r"]*+|" + TRIVIA)
+_SPACE = re.compile(r"[" + _WHITE + r"]++")
 
 
 def normalize(text: str) -> str:
@@ -79,4 +83,4 @@ def normalize(text: str) -> str:
         last = m.end()
     code.append(text[last:])
     flush()
-    return "".join(out).strip()
+    return "".join(out).strip(_WHITE)
