@@ -306,6 +306,14 @@ def test_same_program_judged_once(judge):
     vt = "module TopModule(input [3:0] a, output [3:0] y);\n  wire \\q ;\n  assign \\q{}=1'b0,y = ~a;\nendmodule\n"
     spaced, tabbed = judge.judge_many([(vt.format(" "), BENCH), (vt.format("\x0b"), BENCH)])
     assert spaced.passed and not tabbed.passed and not tabbed.merged, (spaced, tabbed)
+    # a comment on a directive's line is kept: Icarus refuses `timescale 1ps/1ps /* c */
+    plain = "`timescale 1ps/1ps{}\nmodule TopModule(input [3:0] a, output [3:0] y); assign y = ~a; endmodule\n"
+    ok, bad = judge.judge_many([(plain.format(""), BENCH), (plain.format(" /* c */"), BENCH)])
+    assert ok.passed and not bad.passed and not bad.merged, (ok, bad)
+    # an instance of the design in a comment is no instance: the bench below never runs the design
+    silent = Bench({"test.sv": TB.replace("TopModule dut", "// TopModule dut"), "ref.sv": REF}, top="tb",
+                   dut_top="TopModule", reference_top="RefModule")
+    assert judge.judge_many([(vt.format(" "), silent)])[0].category is FC.NO_VERDICT
     assert normalize("a  =\n b; // c") == normalize("a = /* d */ b;")
 
 

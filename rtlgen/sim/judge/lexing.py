@@ -78,6 +78,9 @@ def normalize(text: str) -> str:
         if text[m.start()] in '"\\':
             flush()
             out.append(m.group(0))
+        elif "`" in text[text.rfind("\n", 0, m.start()) + 1:m.start()]:  # on a directive's line: Icarus may
+            flush()                                                      # refuse it there (`timescale ... /* */)
+            out.append(m.group(0))
         else:  # a comment
             code.append(" ")
         last = m.end()
