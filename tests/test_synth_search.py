@@ -159,3 +159,23 @@ def test_capped_evaluator_stops_a_phase_and_restores_the_budget(c432_session):
         for i in range(4):
             ev([i % 7] * 4)
     assert ev.evaluations == 2 and ev.budget == 5 and ev.remaining == 3
+
+
+@pytest.mark.requires_data
+def test_shared_log_evaluates_the_same_recipes_on_every_design_and_resumes(shared, tmp_path):
+    """``collect(shared=True)`` (benchmarks/recipe_transfer.py): the i-th recipe is the same on each design, area
+    and delay are logged, and a re-run adds only what is missing."""
+    import json
+
+    from rtlgen.synth.prior import collect
+
+    designs = [load_design(shared / "synth-bench" / "train" / f"{n}.aig") for n in ("frg1", "ctrl")]
+    log = tmp_path / "matrix.jsonl"
+    collect(designs, log, per_design=2, workers=1, progress=False, shared=True)
+    rows = [json.loads(x) for x in log.read_text().splitlines()]
+    by = {d.name: [tuple(r["actions"]) for r in rows if r["design"] == d.name and r["actions"]] for d in designs}
+    assert len(rows) == 6 and by["frg1"] == by["ctrl"] and len(set(by["frg1"])) == 2
+    assert all(r["area"] * r["delay"] == pytest.approx(r["adp"]) for r in rows)
+    collect(designs, log, per_design=3, workers=1, progress=False, shared=True)
+    rows = [json.loads(x) for x in log.read_text().splitlines()]
+    assert len(rows) == 8 and rows[-1]["actions"] == rows[-2]["actions"]

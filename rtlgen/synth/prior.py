@@ -73,8 +73,10 @@ def load_prior(path: str | Path | None = None) -> Prior:
 
 # -- logging ------------------------------------------------------------------------------------
 def collect(designs: list[Design], out: Path, *, per_design: int, workers: int = 2, seed: int = 0,
-            liberty: str | None = None, progress: bool = True) -> None:
-    """Append ``per_design`` random-recipe evaluations per design to ``out`` (JSONL), resuming."""
+            liberty: str | None = None, progress: bool = True, shared: bool = False) -> None:
+    """Append ``per_design`` random-recipe evaluations per design to ``out`` (JSONL), resuming; ``shared``:
+    the i-th recipe is the same on every design (a design x recipe matrix, for transfer studies), and the
+    mapped area and delay are logged too."""
     from tqdm import tqdm
 
     from rtlgen.synth.abc_session import AbcSession
@@ -94,13 +96,15 @@ def collect(designs: list[Design], out: Path, *, per_design: int, workers: int =
         if not hasattr(local, "abc"):
             local.abc = AbcSession(liberty)
             sessions.append(local.abc)
-        rng = random.Random(f"{seed}-{design.name}-{i}")
+        rng = random.Random(f"{seed}-shared-{i}" if shared else f"{seed}-{design.name}-{i}")
         actions = [rng.randrange(N_ACT) for _ in range(TRAIN_LENGTH)] if i else None
         try:
             qor = local.abc.evaluate(design, from_actions(actions) if actions else RESYN2)
         except SynthError:
             return
         rec = {"design": design.name, "actions": actions, "adp": qor.adp, "and": qor.and_nodes}
+        if shared:
+            rec.update(area=qor.area, delay=qor.delay)
         with lock, out.open("a") as fh:
             fh.write(json.dumps(rec) + "\n")
 

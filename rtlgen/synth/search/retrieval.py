@@ -28,6 +28,17 @@ best recipe after 12 evaluations without a new best 0.803; and a steady-state ge
 annealing (the tree's 8 best recipes as population, tournament of two, one-point crossover half the time, the
 annealing moves as mutation) 0.815. Differences under ~0.01 are within seed noise.
 
+Why no prior closes the rest of the gap to ABC-RL's 20.9% (``benchmarks/recipe_transfer.py``: 1,200 common
+random recipes on each of the 19 training designs under 4,000 AND nodes, ASAP7): two designs rank the same
+recipes with a mean Spearman correlation of 0.03 (0.03 also for each design and its nearest neighbour by the
+embedding), and, leaving a design out, the best of 20 recipes taken from the others (a greedy portfolio, the
+nearest design's best 20, or the best of designs that rank 10 probe recipes alike) is 0.792-0.799 against
+0.800 for 20 random ones. Within a design most of the log-ADP variance is mapped delay (5-17x that of area),
+which AIG levels do not predict (Spearman -0.12 to 0.43), and a one-step change keeps only part of a recipe's
+value (Pearson 0.19-0.69). A Thompson-sampled ridge on action counts (the best within-design model at 60
+recipes, held-out Spearman 0.27) in place of the tree search, then the same annealing, reached c432 0.702,
+apex6 0.930 and table3 0.821 (3 seeds) against 0.668, 0.912 and 0.810: worse.
+
 The prior must come from the session's library: ``optimize(..., prior=get_preset(name).load_prior())``
 (``prior_asap7.npz`` for the ``abc-rl`` preset; the shipped sky130hd one otherwise).
 """
