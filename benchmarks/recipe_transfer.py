@@ -35,7 +35,7 @@ from scipy.stats import pearsonr, spearmanr
 from rtlgen.synth import RESYN2, AbcSession, load_design
 from rtlgen.synth.embedding import distances, embed_aiger
 from rtlgen.synth.presets import get_preset, shared_dir
-from rtlgen.synth.prior import collect, train_designs
+from rtlgen.synth.prior import TRAIN_LENGTH, _features, collect, train_designs
 from rtlgen.synth.recipes import from_actions
 
 OUT = Path(__file__).resolve().parent / "results" / "recipe_transfer"
@@ -100,18 +100,12 @@ def transfer(names: list[str], m: np.ndarray, keys: np.ndarray, rng: np.random.G
 
 
 def features(recipes: np.ndarray, kind: str) -> np.ndarray:
-    n = len(recipes)
-    counts = np.stack([(recipes == a).sum(axis=1) for a in range(N_ACT)], axis=1).astype(float)
+    """Action counts, or the prior's own encoding (``rtlgen.synth.prior._features``): position x action one-hots,
+    then previous-action x action ones."""
     if kind == "counts":
-        return counts
-    pos = np.zeros((n, recipes.shape[1] * N_ACT))
-    pos[np.arange(n)[:, None], np.arange(recipes.shape[1]) * N_ACT + recipes] = 1
-    if kind == "position":
-        return pos
-    bi = np.zeros((n, N_ACT * N_ACT))
-    for k in range(recipes.shape[1] - 1):
-        np.add.at(bi, (np.arange(n), recipes[:, k] * N_ACT + recipes[:, k + 1]), 1)
-    return np.hstack([pos, bi])
+        return np.stack([(recipes == a).sum(axis=1) for a in range(N_ACT)], axis=1).astype(float)
+    x = np.stack([_features(list(r)) for r in recipes])
+    return x[:, :TRAIN_LENGTH * N_ACT] if kind == "position" else x
 
 
 def within(m: np.ndarray, common: list[tuple[int, ...]]) -> dict:

@@ -22,9 +22,7 @@ from dataclasses import dataclass
 
 from rtlgen.errors import InputError
 from rtlgen.sim.judge.bench import Bench, BenchProtocol
-from rtlgen.sim.judge.lexing import TRIVIA
-
-_TRIVIA = re.compile(TRIVIA)
+from rtlgen.sim.judge.lexing import TRIVIA, blank_trivia
 
 _PRINTS = frozenset(f"${base}{radix}" for base in ("display", "write", "strobe", "monitor") for radix in ("", "b", "h", "o"))
 _SEVERITY = {"$error": "ERROR ", "$warning": "WARNING ", "$info": "INFO "}
@@ -161,7 +159,7 @@ def harden(bench: Bench) -> HardenedBench:
     names = _bench_names(dict(bench.files), bench.dut_top)
     if bench.top not in names:
         raise InputError(f"the testbench defines no module {bench.top!r}; pass the testbench's top module")
-    code = [_TRIVIA.sub(lambda m: " " * len(m.group(0)), text) for text in bench.files.values()]  # not in comments
+    code = [blank_trivia(text) for text in bench.files.values()]  # an instance in a comment or string is none
     if not any(m.group(1) == bench.dut_top for text in code for m in _INSTANCE.finditer(text)):
         raise InputError(f"the testbench never instantiates the design's top module {bench.dut_top!r}, so nothing "
                          "it says is about the design")

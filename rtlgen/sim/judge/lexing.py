@@ -42,6 +42,11 @@ TRIVIA = r'"(?:[^"\\\n]|\\[\s\S]?)*+(?:["\n]|\Z)|//[^\n]*+|/\*(?:[\s\S]*?\*/|[\s
 _TRIVIA = re.compile(TRIVIA)
 
 
+def blank_trivia(text: str) -> str:
+    """``text`` with every string and comment replaced by as many spaces: offsets stay, only code is left."""
+    return _TRIVIA.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def next_code(text: str, i: int) -> int:
     """The first index at or after ``i`` that is not inside a string or comment starting there."""
     while i < len(text):

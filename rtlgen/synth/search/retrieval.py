@@ -35,8 +35,8 @@ embedding), and, leaving a design out, the best of 20 recipes taken from the oth
 nearest design's best 20, or the best of designs that rank 10 probe recipes alike) is 0.792-0.799 against
 0.800 for 20 random ones. Within a design most of the log-ADP variance is mapped delay (5-17x that of area),
 which AIG levels do not predict (Spearman -0.12 to 0.43), and a one-step change keeps only part of a recipe's
-value (Pearson 0.19-0.69). A Thompson-sampled ridge on action counts (the best within-design model at 60
-recipes, held-out Spearman 0.27) in place of the tree search, then the same annealing, reached c432 0.702,
+value (Pearson 0.19-0.69). A Thompson-sampled ridge on action counts (7 weights; at 60
+recipes it ranks held-out ones with Spearman 0.27, level with 70-126-weight models' 0.22-0.28) in place of the tree search, then the same annealing, reached c432 0.702,
 apex6 0.930 and table3 0.821 (3 seeds) against 0.668, 0.912 and 0.810: worse.
 
 The prior must come from the session's library: ``optimize(..., prior=get_preset(name).load_prior())``
